@@ -1,0 +1,213 @@
+"""Input validation and the shared, once-per-page view of a text.
+
+Every extractor reads the same :class:`Document`, so tokenising, line splitting and
+normalising happen once. Hostile input is handled here, in one place:
+
+* bytes must decode (UTF-8 by default); otherwise :class:`InputError` says where it failed;
+* empty or whitespace-only text, text over ``max_chars`` and binary content are refused
+  with an :class:`InputError` naming the reason (a crawler can log it and move on);
+* invisible format characters (zero-width spaces and joiners, bidi overrides, BOM: Unicode
+  category Cf) are removed for analysis, because spammers use them to break up words, and
+  C0 control characters become spaces. Offsets in ``norm`` are mapped back to ``text`` by
+  :meth:`Document.to_original`, so evidence always points into the caller's string.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+#: Default refusal size. A news article is 2-20 KB; a megabyte is already 200 articles.
+DEFAULT_MAX_CHARS = 1_000_000
+
+WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
+_LINE_RE = re.compile(r"[^\n]+")
+_PARA_SPLIT_RE = re.compile(r"\n[ \t\r\f\v]*\n")
+# Characters removed for analysis: Unicode format characters (Cf) such as U+200B..U+200F,
+# U+202A..U+202E, U+2060..U+2064, U+FEFF. Precomputed over the BMP and astral planes lazily.
+_CONTROL_KEEP = {"\n", "\t"}
+
+
+class InputError(ValueError):
+    """Input farmscore refuses to score, with a machine-readable ``code``.
+
+    Codes: ``empty``, ``too_large``, ``binary``, ``encoding``, ``type``.
+    """
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "reason": self.reason}
+
+
+def decode_bytes(data: bytes, encoding: str = "utf-8") -> str:
+    """Decode strictly; say at which byte and why decoding failed."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InputError("type", f"expected bytes, got {type(data).__name__}")
+    try:
+        return bytes(data).decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "encoding",
+            f"not valid {encoding}: {exc.reason} at byte {exc.start}; "
+            "re-encode the page or name its encoding",
+        ) from None
+    except LookupError:
+        raise InputError("encoding", f"unknown encoding {encoding!r}") from None
+
+
+def _is_removed(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cf"
+
+
+def _is_control(ch: str) -> bool:
+    return ch not in _CONTROL_KEEP and unicodedata.category(ch) == "Cc"
+
+
+# Fast pre-check: pure printable ASCII plus newline/tab needs no normalisation at all.
+_ASCII_CLEAN_RE = re.compile(r"[^\x20-\x7e\n\t]")
+_SUSPECT_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f"
+                         r"\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+                         r"\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U0001bca0-\U0001bca3"
+                         r"\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+
+
+@dataclass
+class Document:
+    """A validated page. Build it with :meth:`from_text` or :meth:`from_bytes`."""
+
+    text: str
+    norm: str
+    #: ``offset_map[i]`` is the index in ``text`` of ``norm[i]``; ``None`` when identical.
+    offset_map: np.ndarray | None = None
+    removed_chars: int = 0
+    control_chars: int = 0
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    # ---- construction -------------------------------------------------------------
+    @classmethod
+    def from_bytes(cls, data: bytes, encoding: str = "utf-8",
+                   max_chars: int = DEFAULT_MAX_CHARS) -> "Document":
+        if b"\x00" in data[:8192] and data[:8192].count(b"\x00") > 8:
+            raise InputError("binary", "looks like binary data (NUL bytes), not text")
+        return cls.from_text(decode_bytes(data, encoding), max_chars=max_chars)
+
+    @classmethod
+    def from_text(cls, text: str, max_chars: int = DEFAULT_MAX_CHARS) -> "Document":
+        if not isinstance(text, str):
+            raise InputError("type", f"text must be a string, got {type(text).__name__}")
+        if len(text) > max_chars:
+            raise InputError(
+                "too_large", f"text has {len(text):,} characters; the limit is {max_chars:,}"
+            )
+        if not text.strip():
+            raise InputError("empty", "text is empty or only white space")
+        if not _ASCII_CLEAN_RE.search(text) or not _SUSPECT_RE.search(text):
+            return cls(text=text, norm=text)
+        return cls._normalise(text)
+
+    @classmethod
+    def _normalise(cls, text: str) -> "Document":
+        keep_idx: list[int] = []
+        out: list[str] = []
+        removed = controls = 0
+        for i, ch in enumerate(text):
+            if _is_removed(ch):
+                removed += 1
+                continue
+            if ch == "\r":  # CRLF -> " \n" (same length), lone CR -> newline
+                ch = " " if text[i + 1:i + 2] == "\n" else "\n"
+            elif _is_control(ch):
+                controls += 1
+                ch = " "
+            out.append(ch)
+            keep_idx.append(i)
+        norm = "".join(out)
+        if controls > max(32, 0.05 * len(text)):
+            raise InputError(
+                "binary", f"{controls:,} control characters in {len(text):,}: binary, not text"
+            )
+        if not norm.strip():
+            raise InputError("empty", "text has no visible characters")
+        return cls(text=text, norm=norm, offset_map=np.asarray(keep_idx, dtype=np.int64),
+                   removed_chars=removed, control_chars=controls)
+
+    # ---- offsets --------------------------------------------------------------------
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a ``norm`` span to the caller's ``text``."""
+        if self.offset_map is None:
+            return start, end
+        n = len(self.offset_map)
+        s = int(self.offset_map[start]) if start < n else len(self.text)
+        e = int(self.offset_map[end - 1]) + 1 if 0 < end <= n else s
+        return s, max(s, e)
+
+    # ---- shared views (computed once, on first use) ----------------------------------
+    @cached_property
+    def lines(self) -> list[tuple[int, int]]:
+        """(start, end) of every line with visible text, stripped of outer white space."""
+        out = []
+        norm = self.norm
+        for m in _LINE_RE.finditer(norm):
+            s, e = m.span()
+            seg = norm[s:e]
+            st = seg.strip()
+            if not st:
+                continue
+            lead = len(seg) - len(seg.lstrip())
+            out.append((s + lead, s + lead + len(st)))
+        return out
+
+    @cached_property
+    def line_texts(self) -> list[str]:
+        return [self.norm[s:e] for s, e in self.lines]
+
+    @cached_property
+    def paragraphs(self) -> list[tuple[int, int]]:
+        """(start, end) of blank-line separated blocks, stripped."""
+        out = []
+        pos = 0
+        norm = self.norm
+        for m in _PARA_SPLIT_RE.finditer(norm):
+            out.append((pos, m.start()))
+            pos = m.end()
+        out.append((pos, len(norm)))
+        res = []
+        for s, e in out:
+            seg = norm[s:e]
+            st = seg.strip()
+            if st:
+                lead = len(seg) - len(seg.lstrip())
+                res.append((s + lead, s + lead + len(st)))
+        return res
+
+    @cached_property
+    def words(self) -> list[str]:
+        return WORD_RE.findall(self.norm)
+
+    @cached_property
+    def lower_words(self) -> list[str]:
+        return [w.lower() for w in self.words]
+
+    @cached_property
+    def word_starts(self) -> np.ndarray:
+        """Character offset of each word; built only when evidence needs it."""
+        return np.fromiter((m.start() for m in WORD_RE.finditer(self.norm)), dtype=np.int64)
+
+    def word_span(self, i: int, j: int) -> tuple[int, int]:
+        """Character span in ``norm`` of words ``i`` (inclusive) to ``j`` (exclusive)."""
+        starts = self.word_starts
+        if not len(starts):
+            return 0, 0
+        i = min(max(i, 0), len(starts) - 1)
+        j = min(max(j, i + 1), len(starts))
+        last = starts[j - 1]
+        m = WORD_RE.match(self.norm, int(last))
+        return int(starts[i]), (m.end() if m else int(last))

@@ -1,0 +1,35 @@
+"""Shared fixtures. Tests that need ../shared/data skip cleanly when it is absent."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from farmscore.config import data_dir, seeds_dir
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    path = data_dir()
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path} (set FARMSCORE_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeds() -> dict[str, str]:
+    """Seed id ("000".."004") -> page text."""
+    return {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(seeds_dir().glob("0*.txt"))}
+
+
+@pytest.fixture(scope="session")
+def seed_expectations() -> dict:
+    return json.loads((seeds_dir() / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def clean_originals(shared_data):
+    from training.corpus import clean_originals as load
+
+    return load(1000)

@@ -1,0 +1,1 @@
+"""Corpus readers, the farm simulator, training and evaluation. Never imported by features/ or serving."""
