@@ -39,6 +39,8 @@ class Extraction:
 
     features: dict[str, float]
     evidence: list[Span] = field(default_factory=list)
+    #: Structured findings that are neither features nor spans (e.g. the matched source).
+    meta: dict = field(default_factory=dict)
 
 
 class Extractor(Protocol):

@@ -1,0 +1,207 @@
+"""The ``farmscore`` command line.
+
+    farmscore features FILE...            features and evidence of each page, as JSON
+    farmscore score FILE...               scores: a table on a terminal, JSON Lines when piped
+    farmscore score --jsonl IN [-o OUT]   JSONL in ({"id", "text", "url"?}), JSONL out, same order
+    farmscore schema [--write]            the feature schema (names, order, version, hash)
+
+Exit status: 0 when every input was scored, 1 when some input was refused (its record
+carries an ``error``; the output is still complete, one record per input), 2 on usage
+errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from farmscore import __version__
+from farmscore.output import dumps, format_table, want_table
+from features.document import DEFAULT_MAX_CHARS, InputError
+
+
+def _scorer(args):
+    from features.pipeline import FeaturePipeline
+    from scoring.score import Scorer
+
+    return Scorer(FeaturePipeline(max_chars=args.max_chars))
+
+
+def _read_file(path: str) -> bytes:
+    return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+
+
+# ---- features ------------------------------------------------------------------------
+def cmd_features(args) -> int:
+    from features.pipeline import FeaturePipeline
+
+    pipe = FeaturePipeline(max_chars=args.max_chars)
+    status = 0
+    for path in args.files:
+        try:
+            page = pipe.run(_read_file(path), encoding=args.encoding)
+            out = {"id": path, "features": {k: round(v, 6) for k, v in page.features.items()},
+                   "evidence": [s.to_dict() for s in page.evidence], "source": page.meta.get("source")}
+        except (InputError, OSError) as exc:
+            status = 1
+            out = {"id": path, "error": _error(exc)}
+        print(json.dumps(out, ensure_ascii=False, indent=2 if args.pretty else None))
+    return status
+
+
+def _error(exc: Exception) -> dict:
+    if isinstance(exc, InputError):
+        return exc.to_dict()
+    return {"code": "io", "reason": str(exc)}
+
+
+# ---- score ---------------------------------------------------------------------------
+def iter_jsonl(stream: Iterator[str | UnicodeDecodeError]) -> Iterator[tuple[int, object, object, dict | None]]:
+    """(line number, id, text, error) per non-blank line; malformed lines become errors."""
+    for n, raw in enumerate(stream, 1):
+        if isinstance(raw, UnicodeDecodeError):
+            yield n, None, None, {"code": "encoding",
+                                  "reason": f"line {n}: not valid UTF-8 at byte {raw.start}"}
+            continue
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            yield n, None, None, {"code": "json", "reason": f"line {n}: malformed JSON ({exc})"}
+            continue
+        if not isinstance(obj, dict):
+            yield n, None, None, {"code": "type", "reason": f"line {n}: expected an object"}
+            continue
+        pid = obj.get("id")
+        if pid is None or isinstance(pid, (dict, list)):
+            yield n, pid if not isinstance(pid, (dict, list)) else None, None, \
+                {"code": "field", "reason": f"line {n}: 'id' is required (a string or number)"}
+            continue
+        text = obj.get("text")
+        if not isinstance(text, str):
+            yield n, pid, None, {"code": "field", "reason": f"line {n}: 'text' must be a string"}
+            continue
+        yield n, pid, text, None
+
+
+def cmd_score(args) -> int:
+    scorer = _scorer(args)
+    if args.jsonl:
+        return _score_jsonl(args, scorer)
+    if not args.files:
+        print("farmscore score: give FILE... or --jsonl IN", file=sys.stderr)
+        return 2
+    records = []
+    for path in args.files:
+        try:
+            rec = scorer.score(_read_file(path), Path(path).name if path != "-" else "-",
+                               with_features=args.features)
+        except (InputError, OSError) as exc:
+            rec = {"id": path, "error": _error(exc)}
+        records.append(rec)
+    if want_table(sys.stdout, args.format):
+        print(format_table(records))
+    else:
+        for r in records:
+            print(dumps(r))
+    return 1 if any("error" in r for r in records) else 0
+
+
+def _score_jsonl(args, scorer) -> int:
+    src = sys.stdin if args.jsonl == "-" else open(args.jsonl, "rb")
+    out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
+    n = errors = 0
+    t0 = time.perf_counter()
+    try:
+        for _line, pid, text, err in iter_jsonl(_safe_lines(src)):
+            rec = {"id": pid, "error": err} if err else scorer.score_or_error(text, pid, args.features)
+            errors += "error" in rec
+            n += 1
+            out.write(dumps(rec) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        if src is not sys.stdin:
+            src.close()
+    dt = time.perf_counter() - t0
+    print(f"farmscore: {n} records, {errors} refused, {n / dt if dt else 0:.0f} pages/s",
+          file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _safe_lines(stream) -> Iterator[str | UnicodeDecodeError]:
+    """Lines of a text stream; a line that is not UTF-8 is passed on as its decode error,
+    so it becomes an error record instead of ending the run."""
+    buf = getattr(stream, "buffer", stream)
+    for raw in buf:
+        if isinstance(raw, str):
+            yield raw
+            continue
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield exc
+
+
+# ---- schema ----------------------------------------------------------------------------
+def cmd_schema(args) -> int:
+    from features.schema import current_schema, write_schema
+
+    if args.write:
+        print(f"wrote {write_schema()}", file=sys.stderr)
+    print(json.dumps(current_schema().to_dict(), indent=1))
+    return 0
+
+
+# ---- parser ----------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="farmscore", description="Content-farm and spam detector.")
+    p.add_argument("--version", action="version", version=f"farmscore {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--encoding", default="utf-8", help="encoding of FILE inputs (default utf-8)")
+    common.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
+                        help=f"refuse longer texts (default {DEFAULT_MAX_CHARS:,})")
+
+    f = sub.add_parser("features", parents=[common], help="features and evidence as JSON")
+    f.add_argument("files", nargs="+", metavar="FILE", help="text files ('-' for stdin)")
+    f.add_argument("--pretty", action="store_true", help="indented JSON")
+    f.set_defaults(func=cmd_features)
+
+    s = sub.add_parser("score", parents=[common], help="originality and quality scores")
+    s.add_argument("files", nargs="*", metavar="FILE")
+    s.add_argument("--jsonl", metavar="IN", help="JSONL input ('-' for stdin)")
+    s.add_argument("-o", "--output", metavar="OUT", help="JSONL output file (default stdout)")
+    s.add_argument("--format", choices=["table", "jsonl"], help="default: table on a terminal")
+    s.add_argument("--json", dest="format", action="store_const", const="jsonl", help="same as --format jsonl")
+    s.add_argument("--features", action="store_true", help="include the feature vector")
+    s.set_defaults(func=cmd_score)
+
+    sc = sub.add_parser("schema", help="the feature schema")
+    sc.add_argument("--write", action="store_true", help="freeze it into models/feature_schema.json")
+    sc.set_defaults(func=cmd_schema)
+
+    from farmscore.commands import register_all
+
+    register_all(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # `farmscore score ... | head`
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

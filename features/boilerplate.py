@@ -1,0 +1,366 @@
+"""Disclaimers and page boilerplate left inside the text: the chrome of farm platforms.
+
+A content farm that scrapes or reposts articles leaves the host page's furniture in the
+text it serves: a platform disclaimer ("This page may contain third-party content ... not
+financial advice", "View Original"), the comment form ("Leave a Reply", "Your email address
+will not be published"), share/subscribe prompts, photo credits, the uploader's handle on a
+line of its own ("SN_Nour", "@someone"), spam link labels ("Secret Link") and legal or
+navigation lines ("All rights reserved", "Skip to content"). An edited article has none of
+these; each one is a line, so detection is line by line.
+
+Two sources of patterns, one family per line (first match wins):
+
+* hand-written patterns per family (:data:`FAMILY_PATTERNS`), compiled into one alternation
+  with a named group per family. ``lone`` patterns must be the whole line; ``cue``
+  patterns may sit anywhere in a short line;
+* templates mined from real boilerplate of many sites (``models/boilerplate_templates.json``,
+  written by ``python -m training.mine_boilerplate``): whole lines matched on a normalised
+  key, and 3-6 word phrases matched inside short lines.
+
+Only short lines are tested (boilerplate is a line, not an article paragraph), except that a
+long line with ``min_long_cues`` distinct disclaimer cues is a platform disclaimer too.
+Cost is a few dictionary lookups and one regex search per short line; long lines are
+skipped unless the whole text has a disclaimer cue, found by one search.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from features.base import Extraction, Span
+from farmscore.config import models_dir
+
+if TYPE_CHECKING:  # pragma: no cover
+    from features.document import Document
+
+FAMILIES: tuple[str, ...] = (
+    "disclaimer", "comment_form", "share_subscribe", "spam_link", "photo_credit",
+    "uploader_handle", "legal_nav", "other_boilerplate",
+)
+
+_SOCIAL = (r"(?:facebook|twitter|x|linkedin|instagram|pinterest|reddit|whatsapp|telegram|"
+           r"e-?mail|print|youtube|tiktok|threads|bluesky|mastodon|flipboard|copy link|messenger)")
+_ADVICE = r"(?:financial|investment|legal|medical|tax|professional|trading)"
+
+#: Hand-written patterns over the lower-cased line. ``lone``: the whole line (trailing
+#: punctuation allowed); ``cue``: anywhere in a short line. Written to be general families
+#: of wording, not any page's exact string.
+FAMILY_PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "disclaimer": {
+        "lone": (
+            r"view (?:the )?original(?: (?:article|post|story|source|content))?",
+            r"(?:see |read )?(?:our |the )?(?:full )?(?:disclaimer|disclosure)s?",
+            r"(?:advertis(?:ing|er)|affiliate|editorial|amazon associates?) disclos(?:ure|ures)",
+            r"sponsored(?: post| content)?|paid (?:post|partnership|promotion)|partner content",
+        ),
+        "cue": (
+            r"\bmay contain (?:third[- ]party|affiliate|sponsored|paid)\b",
+            r"\bfor (?:general )?information(?:al)? purposes only\b",
+            r"\b(?:not|nor) (?:(?:be |to be )?(?:intended|taken|construed|considered) )?(?:as )?"
+            r"(?:an? )?" + _ADVICE + r"(?:,? (?:or|and) " + _ADVICE + r")? advice\b",
+            r"\bdoes not constitute (?:an? )?(?:offer|" + _ADVICE + r")",
+            r"\bsee (?:our |the )?disclaimer\b",
+            r"^(?:disclaimer|disclosure|editorial note)\s*:",
+            r"\b(?:earn|receive|get) (?:a |an )?(?:small )?(?:affiliate )?commissions?\b",
+            r"\baffiliate links?\b",
+            r"\bnot (?:be )?(?:considered|construed) as (?:an )?endorsement\b",
+        ),
+    },
+    "comment_form": {
+        "lone": (
+            r"(?:leave|post|add|write|submit) (?:a|your|the)? ?(?:reply|comment|response)s?",
+            r"(?:\d+ )?(?:comments?|replies|responses)(?: \(\d+\))?",
+            r"(?:view|show|hide|load|loading|read) (?:all |more )?(?:\d+ )?comments?",
+            r"cancel reply|post comment|submit comment|reply",
+            r"(?:name|e-?mail|website|comment)\s*\*",
+            r"join the (?:discussion|conversation)",
+        ),
+        "cue": (
+            r"\byour email address will not be published\b",
+            r"\brequired fields are marked\b",
+            r"\bsave my name,? e-?mail\b",
+            r"\bnotify me of (?:follow-up comments|new (?:posts|comments))\b",
+            r"\byou must be logged in to (?:post a comment|comment|reply)\b",
+            r"\bbe the first to (?:comment|reply)\b",
+            r"\bcomments are closed\b",
+        ),
+    },
+    "share_subscribe": {
+        "lone": (
+            r"(?:share|tweet|pin)(?: (?:this|it|via|on|the))?(?: (?:article|story|post|page))?"
+            r"(?: (?:on|via|with))?",
+            # a row of two or more share buttons; one bare name ("X", "Print") is too vague
+            r"(?:(?:share|post|follow) (?:on|via) )?" + _SOCIAL
+            + r"(?:\s*[|/·•,]?\s*(?:(?:share|post|follow) (?:on|via) )?" + _SOCIAL + r")+",
+            r"(?:share|post|follow) (?:on|via) " + _SOCIAL,
+            r"(?:follow|like|find|join) (?:us|me)(?: (?:on|at) .{1,40})?",
+            r"subscribe(?: (?:now|here|today|for free|free))?",
+            r"(?:get|join|our|weekly|daily|free|e-?mail) ?(?:the |our )?\w{0,20} ?newsletters?"
+            r"(?: sign[- ]?up)?",
+            r"newsletters?(?: sign[- ]?up| subscription)?",
+            r"(?:sign up|register)(?: now| here| today)?",
+        ),
+        "cue": (
+            r"^subscribe (?:to|for|and|now|today)\b",
+            r"^sign up (?:for|to) (?:our|the|my|free|email|e-mail)\b",
+            r"\bsign up for (?:our|the) (?:free |weekly |daily )?(?:\w+ )?(?:newsletter|e-?mails|alerts)\b",
+            r"\b(?:join|subscribe to) (?:our|my) (?:\w+ )?(?:newsletter|mailing list|list)\b",
+            r"^enter your e-?mail\b",
+            r"^(?:click|tap) to (?:share|e-?mail|print|tweet)\b",
+            r"^share (?:this|on|via) ",
+            r"\bstraight to your inbox\b",
+        ),
+    },
+    "spam_link": {
+        "lone": (
+            r"(?:secret|hidden|source|original|external|affiliate|sponsored|special|exclusive|"
+            r"private|direct|backup|download|mirror|magic|bonus|free|referral|partner) links?",
+            r"(?:click|tap) here(?: (?:to|for) .{1,40})?",
+            r"(?:https?://|www\.)\S+",
+            r"(?:download|claim|get) (?:it )?(?:now|here|free)",
+        ),
+        "cue": (),
+    },
+    "photo_credit": {
+        "lone": (
+            r"(?:photo|photograph|image|picture|pic|illustration|graphic)s?(?: (?:credit|source))?"
+            r"\s*(?:[:|–—]|by\b|courtesy\b).{1,80}",
+            r"(?:photo|image|picture)s? courtesy(?: of)? .{1,60}",
+            r"(?:credit|image credit|photo credit)s?\s*:.{1,80}",
+        ),
+        "cue": (
+            r"\bgetty (?:images|photos?|pictures|imagery)\s*\W*$",
+            r"\bvia getty\b",
+            r"\b(?:shutterstock|istockphoto|istock|alamy|unsplash|pexels|pixabay|depositphotos|"
+            r"dreamstime)(?:\.com)?\s*\W*$",
+            r"\((?:photo|image|picture)s?(?: credit)?:? (?:by|courtesy|credit)\b",
+            r"\b(?:ap|afp|reuters|epa|pa|bloomberg) (?:photo|images|via getty)\b",
+        ),
+    },
+    "legal_nav": {
+        "lone": (
+            r"(?:privacy|cookie|cookies)(?: (?:policy|notice|statement|settings|preferences|"
+            r"policy and terms))?",
+            r"terms(?: (?:of (?:service|use)|(?:and|&) conditions))?",
+            r"skip to (?:main )?(?:content|navigation|main)",
+            r"(?:contact|about)(?: us)?|site ?map|accessibility(?: statement)?|back to top",
+            r"(?:main )?menu|home|search|log ?in|sign ?in|log ?out|my account|copyright",
+            r"jump to(?: content| navigation)?|table of contents|toggle navigation",
+        ),
+        "cue": (
+            r"\ball rights reserved\b",
+            r"©",
+            r"^(?:\(c\)|copyright)\s*(?:\(c\)|©)?\s*(?:\d{4}|by\b)",
+            r"\b(?:we|this (?:web)?site) uses? cookies\b",
+            r"\baccept (?:all )?cookies\b",
+            r"\bdo not sell (?:or share )?my personal information\b",
+        ),
+    },
+    "other_boilerplate": {
+        "lone": (
+            r"advertisements?|ad|sponsored by .{1,40}",
+            r"related|recommended(?: for you)?",
+            r"(?:related|recommended|more|popular|trending|latest|recent) (?:articles|stories|"
+            r"posts|news|reads|content|topics|videos)(?: for you)?",
+            r"you (?:may|might) also (?:like|enjoy|be interested in)",
+            r"(?:read|see) (?:also|more)|also read|continue reading|read (?:the )?full "
+            r"(?:article|story)",
+            r"most (?:read|popular|viewed|shared)|top stories|editor'?s picks?",
+            r"(?:previous|next|prev) (?:post|article|story)|load(?:ing)? more|show more",
+        ),
+        "cue": (
+            r"^(?:also read|read also|read more|see also|tags?|filed under|posted in|categories)\s*:",
+        ),
+    },
+}
+
+#: A line that is one handle-shaped token: "@someone", "SN_Nour", "user_123", "nour2024".
+#: Underscore tokens need a capital or a digit besides: lower-case snake_case ("task_id")
+#: is a code identifier, not a person; dots are left out (file names, "project_v2.py").
+_HANDLE_RE = re.compile(
+    r"@[A-Za-z0-9_.]{2,30}"
+    r"|(?=.*[a-z])(?=.*(?:[A-Z]|\d))[A-Za-z][A-Za-z0-9]{0,30}_[A-Za-z0-9_]{1,30}"
+    r"|[A-Za-z]{3,20}_?\d{2,6}"
+)
+_LONG_CUE_RE = re.compile("|".join(f"(?:{c})" for c in FAMILY_PATTERNS["disclaimer"]["cue"]),
+                          re.IGNORECASE)
+_LETTERS_RE = re.compile(r"[^\W\d_]+")
+_TAIL = r"[\s\W]*"
+
+
+def _compile_families() -> re.Pattern[str]:
+    """One alternation, a named group per family, tried in :data:`FAMILIES` order."""
+    parts = []
+    for fam in FAMILIES:
+        pats = FAMILY_PATTERNS.get(fam)
+        if not pats:
+            continue
+        alts = [f"^(?:{'|'.join(pats['lone'])}){_TAIL}$"] if pats["lone"] else []
+        alts += list(pats["cue"])
+        parts.append(f"(?P<{fam}>{'|'.join(alts)})")
+    return re.compile("|".join(parts))
+
+
+_FAMILY_RE = _compile_families()
+
+
+def norm_key(text: str) -> str:
+    """Lower-cased letters-only words joined by one space; the miner's key (keep in step)."""
+    return " ".join(_LETTERS_RE.findall(text.lower()))
+
+
+@lru_cache(maxsize=4)
+def load_templates(path: str | None = None) -> tuple[dict[str, str], dict[str, str], int]:
+    """(whole-line key -> family, inner phrase -> family, longest phrase in words).
+
+    Cached per path at module level; a missing file means hand patterns only.
+    """
+    p = Path(path) if path else models_dir() / "boilerplate_templates.json"
+    if not p.exists():
+        return {}, {}, 0
+    data = json.loads(p.read_text(encoding="utf-8"))
+    lines: dict[str, str] = {}
+    phrases: dict[str, str] = {}
+    for fam, body in data.get("families", {}).items():
+        for k in body.get("lines", {}):
+            lines.setdefault(k, fam)
+        for k in body.get("phrases", {}):
+            phrases.setdefault(k, fam)
+    longest = max((len(k.split()) for k in phrases), default=0)
+    return lines, phrases, longest
+
+
+def match_phrase(words: list[str], phrases: dict[str, str], lo: int, hi: int) -> tuple[str, str] | None:
+    """The first (family, phrase) whose phrase is a run of ``words`` of length lo..hi."""
+    n = len(words)
+    for size in range(min(hi, n), lo - 1, -1):
+        for i in range(n - size + 1):
+            key = " ".join(words[i:i + size])
+            fam = phrases.get(key)
+            if fam:
+                return fam, key
+    return None
+
+
+def is_handle(line: str, max_chars: int) -> bool:
+    """A lone handle-shaped token (underscore, digits or @), not a word or a number."""
+    return len(line) <= max_chars and " " not in line and _HANDLE_RE.fullmatch(line) is not None
+
+
+class BoilerplateExtractor:
+    """Counts and locates boilerplate lines per template family.
+
+    Parameters
+    ----------
+    max_line_chars:
+        Lines longer than this are article text, not boilerplate (except strong disclaimers).
+    max_template_words:
+        Mined whole-line and phrase templates are tried only on lines with at most this many
+        words, so a phrase inside a real paragraph does not count.
+    max_long_line_chars:
+        Longest line tested for a multi-cue platform disclaimer.
+    min_long_cues:
+        Distinct disclaimer cues a long line needs (one cue in prose is not enough).
+    max_handle_chars:
+        Longest lone token taken as an uploader handle.
+    templates_path:
+        Mined templates JSON; ``None`` means ``models/boilerplate_templates.json``.
+    """
+
+    family: ClassVar[str] = "boilerplate"
+    FEATURES: ClassVar[tuple[str, ...]] = (
+        *(f"bp_{f}" for f in FAMILIES),
+        "bp_lines", "bp_line_frac", "bp_char_frac", "bp_families", "bp_first_pos",
+        "bp_repeated",
+    )
+
+    def __init__(self, max_line_chars: int = 200, max_template_words: int = 14,
+                 max_long_line_chars: int = 1500, min_long_cues: int = 2,
+                 max_handle_chars: int = 32, templates_path: str | None = None):
+        self.max_line_chars = max_line_chars
+        self.max_template_words = max_template_words
+        self.max_long_line_chars = max_long_line_chars
+        self.min_long_cues = min_long_cues
+        self.max_handle_chars = max_handle_chars
+        self.templates_path = templates_path
+
+    # ---- one line -------------------------------------------------------------------------
+    def classify_line(self, line: str) -> tuple[str, str] | None:
+        """(family, detail) for a short line, or ``None`` when it is not boilerplate."""
+        if is_handle(line, self.max_handle_chars):
+            return "uploader_handle", "lone handle-shaped token"
+        low = line.lower()
+        m = _FAMILY_RE.search(low)
+        if m:
+            return m.lastgroup or "other_boilerplate", f"pattern {m.group(0).strip()[:60]!r}"
+        lines, phrases, longest = load_templates(self.templates_path)
+        if not lines:
+            return None
+        words = _LETTERS_RE.findall(low)
+        if not words or len(words) > self.max_template_words:
+            return None
+        fam = lines.get(" ".join(words))
+        if fam:
+            return fam, "mined line template"
+        hit = match_phrase(words, phrases, 3, longest)
+        if hit:
+            return hit[0], f"mined phrase {hit[1]!r}"
+        return None
+
+    def long_disclaimer(self, line: str) -> str | None:
+        """Detail when a long line carries ``min_long_cues`` distinct disclaimer cues."""
+        cues = {m.group(0).lower() for m in _LONG_CUE_RE.finditer(line)}
+        if len(cues) >= self.min_long_cues:
+            return "cues " + ", ".join(sorted(repr(c) for c in cues))[:120]
+        return None
+
+    # ---- the page ---------------------------------------------------------------------------
+    def extract(self, doc: "Document") -> Extraction:
+        spans = self.find_spans(doc)
+        return Extraction(features=self.summarise(doc, spans), evidence=spans)
+
+    def find_spans(self, doc: "Document") -> list[Span]:
+        """One span per boilerplate line, in text order, with offsets into ``doc.norm``."""
+        spans: list[Span] = []
+        long_ok: bool | None = None
+        for (s, e), text in zip(doc.lines, doc.line_texts):
+            n = e - s
+            if n <= self.max_line_chars:
+                hit = self.classify_line(text)
+                if hit:
+                    spans.append(Span(hit[0], s, e, text, hit[1]))
+                continue
+            if n > self.max_long_line_chars:
+                continue
+            if long_ok is None:  # one search over the whole text before any long line
+                long_ok = _LONG_CUE_RE.search(doc.norm) is not None
+            if long_ok:
+                detail = self.long_disclaimer(text)
+                if detail:
+                    spans.append(Span("disclaimer", s, e, text, detail))
+        return spans
+
+    def summarise(self, doc: "Document", spans: list[Span]) -> dict[str, float]:
+        """Per-family line counts and page-level shares (see ``FEATURES``)."""
+        counts = dict.fromkeys(FAMILIES, 0)
+        for sp in spans:
+            counts[sp.signal] += 1
+        n_lines = max(1, len(doc.lines))
+        total_chars = max(1, sum(e - s for s, e in doc.lines))
+        texts = [sp.text for sp in spans]
+        feats = {f"bp_{f}": float(c) for f, c in counts.items()}
+        feats.update(
+            bp_lines=float(len(spans)),
+            bp_line_frac=len(spans) / n_lines,
+            bp_char_frac=sum(sp.end - sp.start for sp in spans) / total_chars,
+            bp_families=float(sum(1 for c in counts.values() if c)),
+            # where the chrome starts: 1.0 = none; small = boilerplate before the story ends
+            bp_first_pos=spans[0].start / max(1, len(doc.norm)) if spans else 1.0,
+            # the same boilerplate line twice: a page pasted with its chrome
+            bp_repeated=float(len(texts) - len(set(texts))),
+        )
+        return feats

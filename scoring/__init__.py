@@ -1,0 +1,1 @@
+"""Features -> scores. ``rules`` is the transparent baseline; the trained model replaces it."""
