@@ -19,8 +19,9 @@ Two sources of patterns, one family per line (first match wins):
 
 Only short lines are tested (boilerplate is a line, not an article paragraph), except that a
 long line with ``min_long_cues`` distinct disclaimer cues is a platform disclaimer too.
-Cost is a few dictionary lookups and one regex search per short line; long lines are
-skipped unless the whole text has a disclaimer cue, found by one search.
+Cost: per short line one anchored regex ``match`` plus a few substring tests (a cue's
+regex runs only when its trigger word is in the line) and, for lines of a few words, a
+dictionary lookup; per long line a few substring tests.
 """
 
 from __future__ import annotations
@@ -45,11 +46,16 @@ FAMILIES: tuple[str, ...] = (
 _SOCIAL = (r"(?:facebook|twitter|x|linkedin|instagram|pinterest|reddit|whatsapp|telegram|"
            r"e-?mail|print|youtube|tiktok|threads|bluesky|mastodon|flipboard|copy link|messenger)")
 _ADVICE = r"(?:financial|investment|legal|medical|tax|professional|trading)"
+#: Network names unambiguous enough to be a share/follow button on their own line.
+_BRANDS = (r"(?:facebook|linkedin|instagram|pinterest|youtube|whatsapp|tiktok|telegram|"
+           r"flipboard|bluesky|mastodon|twitter|reddit)")
 
 #: Hand-written patterns over the lower-cased line. ``lone``: the whole line (trailing
-#: punctuation allowed); ``cue``: anywhere in a short line. Written to be general families
-#: of wording, not any page's exact string.
-FAMILY_PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
+#: punctuation allowed); ``cue``: anywhere in a short line; ``brief``: anywhere in a line of
+#: at most ``max_brief_words`` words (menu-like lines: "Patient Login", "Your Privacy
+#: Choices"), where the same words inside a sentence would be prose. Written as general
+#: families of wording, not any page's exact string.
+FAMILY_PATTERNS: dict[str, dict[str, tuple]] = {
     "disclaimer": {
         "lone": (
             r"view (?:the )?original(?: (?:article|post|story|source|content))?",
@@ -58,17 +64,22 @@ FAMILY_PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"sponsored(?: post| content)?|paid (?:post|partnership|promotion)|partner content",
         ),
         "cue": (
-            r"\bmay contain (?:third[- ]party|affiliate|sponsored|paid)\b",
-            r"\bfor (?:general )?information(?:al)? purposes only\b",
-            r"\b(?:not|nor) (?:(?:be |to be )?(?:intended|taken|construed|considered) )?(?:as )?"
-            r"(?:an? )?" + _ADVICE + r"(?:,? (?:or|and) " + _ADVICE + r")? advice\b",
-            r"\bdoes not constitute (?:an? )?(?:offer|" + _ADVICE + r")",
-            r"\bsee (?:our |the )?disclaimer\b",
-            r"^(?:disclaimer|disclosure|editorial note)\s*:",
-            r"\b(?:earn|receive|get) (?:a |an )?(?:small )?(?:affiliate )?commissions?\b",
-            r"\baffiliate links?\b",
-            r"\bnot (?:be )?(?:considered|construed) as (?:an )?endorsement\b",
+            ("may contain", r"\bmay contain (?:third[- ]party|affiliate|sponsored|paid)\b"),
+            ("purposes only", r"\bfor (?:general )?information(?:al)? purposes only\b"),
+            ("advice", r"\b(?:not|nor) (?:(?:be |to be )?(?:intended|taken|construed|considered) )?"
+                       r"(?:as )?(?:an? )?" + _ADVICE + r"(?:,? (?:or|and) " + _ADVICE
+                       + r")? advice\b"),
+            ("does not constitute", r"\bdoes not constitute (?:an? )?(?:offer|" + _ADVICE + r")"),
+            ("disclaimer", r"\bsee (?:our |the )?disclaimer\b"),
+            ("disclaimer", r"^disclaimer\s*:"),
+            ("disclosure", r"^disclosure\s*:"),
+            ("editorial note", r"^editorial note\s*:"),
+            ("commission", r"\b(?:earn|receive|get) (?:a |an )?(?:small )?(?:affiliate )?"
+                           r"commissions?\b"),
+            ("affiliate link", r"\baffiliate links?\b"),
+            ("endorsement", r"\bnot (?:be )?(?:considered|construed) as (?:an )?endorsement\b"),
         ),
+        "brief": (),
     },
     "comment_form": {
         "lone": (
@@ -80,13 +91,17 @@ FAMILY_PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"join the (?:discussion|conversation)",
         ),
         "cue": (
-            r"\byour email address will not be published\b",
-            r"\brequired fields are marked\b",
-            r"\bsave my name,? e-?mail\b",
-            r"\bnotify me of (?:follow-up comments|new (?:posts|comments))\b",
-            r"\byou must be logged in to (?:post a comment|comment|reply)\b",
-            r"\bbe the first to (?:comment|reply)\b",
-            r"\bcomments are closed\b",
+            ("will not be published", r"\byour email address will not be published\b"),
+            ("required fields", r"\brequired fields are marked\b"),
+            ("save my name", r"\bsave my name,? e-?mail\b"),
+            ("notify me", r"\bnotify me of (?:follow-up comments|new (?:posts|comments))\b"),
+            ("logged in to", r"\byou must be logged in to (?:post a comment|comment|reply)\b"),
+            ("be the first", r"\bbe the first to (?:comment|reply)\b"),
+            ("comments are closed", r"\bcomments are closed\b"),
+            ("leave a", r"^leave a (?:reply|comment)\b"),
+        ),
+        "brief": (
+            ("comment", r"^(?:view|show|hide|read|load|loading|see)\b.*\bcomments?\b"),
         ),
     },
     "share_subscribe": {
@@ -97,6 +112,7 @@ FAMILY_PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"(?:(?:share|post|follow) (?:on|via) )?" + _SOCIAL
             + r"(?:\s*[|/·•,]?\s*(?:(?:share|post|follow) (?:on|via) )?" + _SOCIAL + r")+",
             r"(?:share|post|follow) (?:on|via) " + _SOCIAL,
+            _BRANDS + r"|follow",
             r"(?:follow|like|find|join) (?:us|me)(?: (?:on|at) .{1,40})?",
             r"subscribe(?: (?:now|here|today|for free|free))?",
             r"(?:get|join|our|weekly|daily|free|e-?mail) ?(?:the |our )?\w{0,20} ?newsletters?"
@@ -105,14 +121,24 @@ FAMILY_PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"(?:sign up|register)(?: now| here| today)?",
         ),
         "cue": (
-            r"^subscribe (?:to|for|and|now|today)\b",
-            r"^sign up (?:for|to) (?:our|the|my|free|email|e-mail)\b",
-            r"\bsign up for (?:our|the) (?:free |weekly |daily )?(?:\w+ )?(?:newsletter|e-?mails|alerts)\b",
-            r"\b(?:join|subscribe to) (?:our|my) (?:\w+ )?(?:newsletter|mailing list|list)\b",
-            r"^enter your e-?mail\b",
-            r"^(?:click|tap) to (?:share|e-?mail|print|tweet)\b",
-            r"^share (?:this|on|via) ",
-            r"\bstraight to your inbox\b",
+            ("subscribe", r"^subscribe (?:to|for|and|now|today)\b"),
+            ("sign up", r"^sign up (?:for|to) (?:our|the|my|free|email|e-mail)\b"),
+            ("sign up for", r"\bsign up for (?:our|the) (?:free |weekly |daily )?(?:\w+ )?"
+                            r"(?:newsletter|e-?mails|alerts)\b"),
+            ("our", r"\b(?:join|subscribe to) (?:our|my) (?:\w+ )?(?:newsletter|mailing list)\b"),
+            ("enter your", r"^enter your e-?mail\b"),
+            ("to ", r"^(?:click|tap) to (?:share|e-?mail|print|tweet)\b"),
+            ("share", r"^share (?:this|on|via) "),
+            ("inbox", r"\bstraight to your inbox\b"),
+        ),
+        "brief": (
+            ("newsletter", r"\b(?:sign[- ]?up|subscribe|join|get|receive|our|weekly|daily|free|"
+                           r"e-?mail)\b.*\bnewsletters?\b|\bnewsletters? (?:sign[- ]?up|"
+                           r"subscriptions?)\b"),
+            ("inbox", r"\b(?:to|in) your inbox\b"),
+            ("sign", r"^sign[- ]?up\b"),
+            ("subscribe", r"\bsubscribe\W*$"),
+            ("on ", r"^(?:follow|subscribe|find) (?:us |me )?(?:on|at) " + _BRANDS),
         ),
     },
     "spam_link": {
@@ -124,6 +150,7 @@ FAMILY_PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"(?:download|claim|get) (?:it )?(?:now|here|free)",
         ),
         "cue": (),
+        "brief": (),
     },
     "photo_credit": {
         "lone": (
@@ -133,13 +160,16 @@ FAMILY_PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"(?:credit|image credit|photo credit)s?\s*:.{1,80}",
         ),
         "cue": (
-            r"\bgetty (?:images|photos?|pictures|imagery)\s*\W*$",
-            r"\bvia getty\b",
-            r"\b(?:shutterstock|istockphoto|istock|alamy|unsplash|pexels|pixabay|depositphotos|"
-            r"dreamstime)(?:\.com)?\s*\W*$",
-            r"\((?:photo|image|picture)s?(?: credit)?:? (?:by|courtesy|credit)\b",
-            r"\b(?:ap|afp|reuters|epa|pa|bloomberg) (?:photo|images|via getty)\b",
+            ("getty", r"\bgetty (?:images|photos?|pictures|imagery)\s*\W*$"),
+            ("getty", r"\bvia getty\b"),
+            (("shutterstock", "istock", "alamy", "unsplash", "pexels", "pixabay", "depositphotos",
+              "dreamstime"), r"\b(?:shutterstock|istockphoto|istock|alamy|unsplash|pexels|pixabay|"
+                  r"depositphotos|dreamstime)(?:\.com)?\s*\W*$"),
+            (("(photo", "(image", "(picture"), r"\((?:photo|image|picture)s?(?: credit)?:? (?:by|courtesy|credit)\b"),
+            ("photo", r"\b(?:ap|afp|reuters|epa|pa|bloomberg) photo\b"),
+            ("images", r"\b(?:ap|afp|reuters|epa|pa|bloomberg) images\b"),
         ),
+        "brief": (),
     },
     "legal_nav": {
         "lone": (
@@ -149,31 +179,51 @@ FAMILY_PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"skip to (?:main )?(?:content|navigation|main)",
             r"(?:contact|about)(?: us)?|site ?map|accessibility(?: statement)?|back to top",
             r"(?:main )?menu|home|search|log ?in|sign ?in|log ?out|my account|copyright",
-            r"jump to(?: content| navigation)?|table of contents|toggle navigation",
+            r"jump to(?: content| navigation)?|table of contents|legal",
+            r"(?:open|close|toggle|main|mobile|hamburger)? ?(?:navigation )?menu"
+            r"(?: toggle| button| arrow| link)?|(?:open|close|toggle) (?:navigation|table of contents)"
+            r"|post navigation|back to menu",
         ),
         "cue": (
-            r"\ball rights reserved\b",
-            r"©",
-            r"^(?:\(c\)|copyright)\s*(?:\(c\)|©)?\s*(?:\d{4}|by\b)",
-            r"\b(?:we|this (?:web)?site) uses? cookies\b",
-            r"\baccept (?:all )?cookies\b",
-            r"\bdo not sell (?:or share )?my personal information\b",
+            ("rights reserved", r"\ball rights reserved\b"),
+            ("©", r"©"),
+            (("(c)", "copyright"), r"^(?:\(c\)|copyright)\s*(?:\(c\)|©)?\s*(?:\d{4}|by\b)"),
+            (("uses cookies", "use cookies"), r"\b(?:we|this (?:web)?site) uses? cookies\b"),
+            ("cookies", r"\baccept (?:all )?cookies\b"),
+            ("personal information", r"\bdo not sell (?:or share )?my personal information\b"),
+        ),
+        "brief": (
+            ("privacy", r"\bprivacy (?:policy|policies|rights|choices|settings|preferences|"
+                        r"notice|statement|information)\b"),
+            ("cookie", r"\bcookies? (?:policy|policies|choices|settings|preferences|notice|"
+                       r"statement)\b"),
+            ("terms", r"\bterms (?:of (?:use|service)|(?:&|and|&amp;) conditions)\b"),
+            ("login", r"\blogin\b"),
+            (("log in", "sign in", "signin"), r"^(?:log|sign) ?in\b"),
+            ("skip to", r"^skip to\b"),
         ),
     },
     "other_boilerplate": {
         "lone": (
             r"advertisements?|ad|sponsored by .{1,40}",
-            r"related|recommended(?: for you)?",
+            r"(?:other |more |explore )?related(?: [\w&;,]+){0,4}|recommended(?: for you)?",
             r"(?:related|recommended|more|popular|trending|latest|recent) (?:articles|stories|"
             r"posts|news|reads|content|topics|videos)(?: for you)?",
             r"you (?:may|might) also (?:like|enjoy|be interested in)",
             r"(?:read|see) (?:also|more)|also read|continue reading|read (?:the )?full "
             r"(?:article|story)",
             r"most (?:read|popular|viewed|shared)|top stories|editor'?s picks?",
-            r"(?:previous|next|prev) (?:post|article|story)|load(?:ing)? more|show more",
+            r"(?:previous|next|prev) (?:post|article|story|page)|load(?:ing)? more|show more|loading",
         ),
         "cue": (
-            r"^(?:also read|read also|read more|see also|tags?|filed under|posted in|categories)\s*:",
+            (":", r"^(?:also read|read also|read more|see also|tags?|filed under|posted in|"
+                  r"categories)\s*:"),
+        ),
+        "brief": (
+            ("all", r"^(?:view|see|browse|show) all\b"),
+            ("most", r"^most (?:read|popular|viewed|shared)\b"),
+            (("trending", "popular", "latest"), r"^(?:trending|popular|latest) (?:\w+ )?(?:articles|stories|posts|news|topics|"
+                  r"videos)\b"),
         ),
     },
 }
@@ -186,26 +236,74 @@ _HANDLE_RE = re.compile(
     r"|(?=.*[a-z])(?=.*(?:[A-Z]|\d))[A-Za-z][A-Za-z0-9]{0,30}_[A-Za-z0-9_]{1,30}"
     r"|[A-Za-z]{3,20}_?\d{2,6}"
 )
-_LONG_CUE_RE = re.compile("|".join(f"(?:{c})" for c in FAMILY_PATTERNS["disclaimer"]["cue"]),
-                          re.IGNORECASE)
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
 _TAIL = r"[\s\W]*"
+#: No whole-line pattern can match a longer line with spaces (the longest, "Photo: <up to 80
+#: characters>", stays under it), so longer lines skip the ``lone`` alternation.
+_LONE_MAX_CHARS = 130
+
+#: (trigger, family, pattern): the pattern runs only when its trigger is a substring of the
+#: lower-cased line, so most lines cost a few ``in`` tests and no regex at all. A pattern
+#: with several triggers appears once per trigger. Patterns anchored at the line start are
+#: gathered into one alternation instead (one ``match`` call; see :func:`_compile_leads`).
+Cue = tuple[str, str, re.Pattern[str]]
 
 
-def _compile_families() -> re.Pattern[str]:
-    """One alternation, a named group per family, tried in :data:`FAMILIES` order."""
-    parts = []
-    for fam in FAMILIES:
-        pats = FAMILY_PATTERNS.get(fam)
-        if not pats:
-            continue
-        alts = [f"^(?:{'|'.join(pats['lone'])}){_TAIL}$"] if pats["lone"] else []
-        alts += list(pats["cue"])
-        parts.append(f"(?P<{fam}>{'|'.join(alts)})")
+def _compile_lone() -> re.Pattern[str]:
+    """All whole-line patterns as one anchored alternation, a named group per family."""
+    parts = [f"(?P<{fam}>(?:{'|'.join(FAMILY_PATTERNS[fam]['lone'])}){_TAIL}$)"
+             for fam in FAMILIES if FAMILY_PATTERNS.get(fam, {}).get("lone")]
     return re.compile("|".join(parts))
 
 
-_FAMILY_RE = _compile_families()
+def _tier(tier: str, anchored: bool) -> list[tuple[tuple[str, ...], str, str]]:
+    """(triggers, family, regex) of one tier, start-anchored ones or the others."""
+    out = []
+    for fam in FAMILIES:
+        for trig, rx in FAMILY_PATTERNS.get(fam, {}).get(tier, ()):
+            if rx.startswith("^") == anchored:
+                out.append(((trig,) if isinstance(trig, str) else tuple(trig), fam, rx))
+    return out
+
+
+def _compile_cues(tier: str) -> tuple[Cue, ...]:
+    """The unanchored patterns of a tier, one entry per trigger, in family order."""
+    return tuple((t, fam, re.compile(rx)) for trig, fam, rx in _tier(tier, False) for t in trig)
+
+
+def _compile_leads(tier: str) -> re.Pattern[str] | None:
+    """The start-anchored patterns of a tier as one alternation, a named group per family."""
+    by_fam: dict[str, list[str]] = {}
+    for _, fam, rx in _tier(tier, True):
+        by_fam.setdefault(fam, []).append(rx[1:])
+    if not by_fam:
+        return None
+    return re.compile("|".join(f"(?P<{f}>{'|'.join(r)})" for f, r in by_fam.items()))
+
+
+_LONE_RE = _compile_lone()
+_CUES = _compile_cues("cue")
+_CUE_LEAD_RE = _compile_leads("cue")
+_BRIEF = _compile_cues("brief")
+_BRIEF_LEAD_RE = _compile_leads("brief")
+_LONG_CUES = tuple(c for c in _CUES if c[1] == "disclaimer")
+_LONG_LEAD_RE = re.compile("|".join(rx[1:] for _, fam, rx in _tier("cue", True)
+                                    if fam == "disclaimer"))
+
+
+def first_cue(low: str, cues: tuple[Cue, ...], lead: re.Pattern[str] | None) -> tuple[str, str] | None:
+    """(family, matched text) of the first start-anchored pattern matching ``low``, else of
+    the first unanchored pattern whose trigger is in ``low`` and which matches."""
+    if lead is not None:
+        m = lead.match(low)
+        if m:
+            return m.lastgroup or "other_boilerplate", m.group(0)
+    for trig, fam, rx in cues:
+        if trig in low:
+            m = rx.search(low)
+            if m:
+                return fam, m.group(0)
+    return None
 
 
 def norm_key(text: str) -> str:
@@ -267,6 +365,9 @@ class BoilerplateExtractor:
         Distinct disclaimer cues a long line needs (one cue in prose is not enough).
     max_handle_chars:
         Longest lone token taken as an uploader handle.
+    max_brief_words:
+        Longest line (in words) where menu-like wording ("Patient Login", "Get the
+        newsletter") counts; in a longer sentence the same words are prose.
     templates_path:
         Mined templates JSON; ``None`` means ``models/boilerplate_templates.json``.
     """
@@ -280,12 +381,14 @@ class BoilerplateExtractor:
 
     def __init__(self, max_line_chars: int = 200, max_template_words: int = 14,
                  max_long_line_chars: int = 1500, min_long_cues: int = 2,
-                 max_handle_chars: int = 32, templates_path: str | None = None):
+                 max_handle_chars: int = 32, max_brief_words: int = 8,
+                 templates_path: str | None = None):
         self.max_line_chars = max_line_chars
         self.max_template_words = max_template_words
         self.max_long_line_chars = max_long_line_chars
         self.min_long_cues = min_long_cues
         self.max_handle_chars = max_handle_chars
+        self.max_brief_words = max_brief_words
         self.templates_path = templates_path
 
     # ---- one line -------------------------------------------------------------------------
@@ -294,11 +397,16 @@ class BoilerplateExtractor:
         if is_handle(line, self.max_handle_chars):
             return "uploader_handle", "lone handle-shaped token"
         low = line.lower()
-        m = _FAMILY_RE.search(low)
+        m = _LONE_RE.match(low) if len(low) <= _LONE_MAX_CHARS or " " not in low else None
         if m:
-            return m.lastgroup or "other_boilerplate", f"pattern {m.group(0).strip()[:60]!r}"
+            return m.lastgroup or "other_boilerplate", f"line {m.group(0).strip()[:60]!r}"
+        hit = first_cue(low, _CUES, _CUE_LEAD_RE)
+        if hit is None and low[:1].isalpha() and low.count(" ") < self.max_brief_words:
+            hit = first_cue(low, _BRIEF, _BRIEF_LEAD_RE)
+        if hit:
+            return hit[0], f"pattern {hit[1].strip()[:60]!r}"
         lines, phrases, longest = load_templates(self.templates_path)
-        if not lines:
+        if not lines or low.count(" ") >= self.max_template_words:
             return None
         words = _LETTERS_RE.findall(low)
         if not words or len(words) > self.max_template_words:
@@ -306,14 +414,21 @@ class BoilerplateExtractor:
         fam = lines.get(" ".join(words))
         if fam:
             return fam, "mined line template"
-        hit = match_phrase(words, phrases, 3, longest)
-        if hit:
-            return hit[0], f"mined phrase {hit[1]!r}"
+        found = match_phrase(words, phrases, 3, longest)
+        if found:
+            return found[0], f"mined phrase {found[1]!r}"
         return None
 
     def long_disclaimer(self, line: str) -> str | None:
         """Detail when a long line carries ``min_long_cues`` distinct disclaimer cues."""
-        cues = {m.group(0).lower() for m in _LONG_CUE_RE.finditer(line)}
+        low = line.lower()
+        armed = {rx for trig, _, rx in _LONG_CUES if trig in low}
+        lead = _LONG_LEAD_RE.match(low)
+        if len(armed) + (lead is not None) < self.min_long_cues:
+            return None
+        cues = {m.group(0).strip() for rx in armed if (m := rx.search(low))}
+        if lead:
+            cues.add(lead.group(0).strip())
         if len(cues) >= self.min_long_cues:
             return "cues " + ", ".join(sorted(repr(c) for c in cues))[:120]
         return None
@@ -326,19 +441,13 @@ class BoilerplateExtractor:
     def find_spans(self, doc: "Document") -> list[Span]:
         """One span per boilerplate line, in text order, with offsets into ``doc.norm``."""
         spans: list[Span] = []
-        long_ok: bool | None = None
         for (s, e), text in zip(doc.lines, doc.line_texts):
             n = e - s
             if n <= self.max_line_chars:
                 hit = self.classify_line(text)
                 if hit:
                     spans.append(Span(hit[0], s, e, text, hit[1]))
-                continue
-            if n > self.max_long_line_chars:
-                continue
-            if long_ok is None:  # one search over the whole text before any long line
-                long_ok = _LONG_CUE_RE.search(doc.norm) is not None
-            if long_ok:
+            elif n <= self.max_long_line_chars:
                 detail = self.long_disclaimer(text)
                 if detail:
                     spans.append(Span("disclaimer", s, e, text, detail))

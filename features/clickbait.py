@@ -18,7 +18,7 @@ from typing import ClassVar
 from features.base import Extraction, Span
 from features.document import WORD_RE, Document
 from features.headline_model import HeadlineModel, default_headline_model
-from features.lexicon import content_words, idf_weight
+from features.lexicon import STOP_WORDS, content_words, idf_weight
 
 MARKER_RE = re.compile(
     r"^\W*(?:you\s+(?:may|might|will)\s+(?:also\s+)?(?:like|love|enjoy)|"
@@ -40,12 +40,18 @@ def is_marker(line: str, max_words: int = 7) -> bool:
 
 def is_headline_like(line: str, min_words: int, max_words: int) -> bool:
     """One sentence-less line of headline length: no final full stop, no sentence break."""
-    n = len(line.split())
-    if not (min_words <= n <= max_words) or len(line) > 240:
+    toks = line.split()
+    if not (min_words <= len(toks) <= max_words) or len(line) > 240:
         return False
     if line.endswith(".") and not line.endswith("..."):
         return False
     return not _SENTENCE_BREAK_RE.search(line)
+
+
+def has_function_word(line: str) -> bool:
+    """Headlines are phrases ("How Much Welsh Food Have You Tried"); rows of a results
+    table or a list of names ("13 Karolina Sprem (Croatia)") have no function words."""
+    return any(w.lower().strip("\"'‘’“”,:;!?()") in STOP_WORDS for w in line.split())
 
 
 def topical_overlap(line_words: list[str], body_vocab: set[str]) -> float:
@@ -68,6 +74,7 @@ class ClickbaitTailExtractor:
     min_lines_without_marker: a block with no marker needs at least this many headlines.
     offtopic_below: a headline whose topical overlap with the body is below this is off-topic.
     min_body_words: the page above the tail must be an article, not a list of links.
+    min_phrase_frac: share of the block's lines that must read as phrases (function words).
     """
 
     family: ClassVar[str] = "clickbait"
@@ -87,7 +94,7 @@ class ClickbaitTailExtractor:
     def __init__(self, min_words: int = 4, max_words: int = 25, max_trailing_short: int = 2,
                  min_lines_without_marker: int = 3, offtopic_below: float = 0.25,
                  min_offtopic_frac: float = 0.6, min_body_words: int = 80,
-                 headline_model: HeadlineModel | None = None):
+                 min_phrase_frac: float = 0.5, headline_model: HeadlineModel | None = None):
         self.min_words = min_words
         self.max_words = max_words
         self.max_trailing_short = max_trailing_short
@@ -95,6 +102,7 @@ class ClickbaitTailExtractor:
         self.offtopic_below = offtopic_below
         self.min_offtopic_frac = min_offtopic_frac
         self.min_body_words = min_body_words
+        self.min_phrase_frac = min_phrase_frac
         self.headline_model = headline_model
 
     def _model(self) -> HeadlineModel:
@@ -113,6 +121,8 @@ class ClickbaitTailExtractor:
                 lines[i - 1], self.min_words, self.max_words):
             i -= 1
         n_heads = end_block - i
+        if n_heads and sum(map(has_function_word, lines[i:end_block])) < self.min_phrase_frac * n_heads:
+            return len(lines), False  # a list of names or numbers, not of headlines
         if i > 0 and is_marker(lines[i - 1]) and n_heads >= 1:
             return i - 1, True
         if n_heads >= self.min_lines_without_marker:

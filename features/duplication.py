@@ -130,8 +130,10 @@ def repeated_word_mask(shingles: np.ndarray, k: int, n_words: int) -> tuple[np.n
     run_start = np.maximum.accumulate(np.where(~same, np.arange(len(s)), 0))
     later = order[same]
     src[later] = order[run_start[same]]
-    for p in later.tolist():
-        mask[p:p + k] = True
+    cover = np.zeros(n_words + 1, dtype=np.int64)  # +1 where a repeat starts, -1 past its end
+    np.add.at(cover, later, 1)
+    np.add.at(cover, np.minimum(later + k, n_words), -1)
+    mask = np.cumsum(cover[:n_words]) > 0
     return mask, src
 
 
@@ -186,6 +188,34 @@ class DuplicationExtractor:
         self.min_paste_words = min_paste_words
         self.min_paste_frac = min_paste_frac
 
+    def _as_copy(self, mask: np.ndarray, src: np.ndarray, start: int, end: int, covered: int,
+                 n_words: int) -> tuple[int, int, int, int, bool]:
+        """Keep the run only if it is a second copy of earlier text.
+
+        A copy's shingles all sit about one displacement ``D`` after their twins, and ``D``
+        is at least about the copy's length (the copy does not overlap its source). Periodic
+        text ("ha ha ha", a templated list) has a small ``D``. Marks at the run's start whose
+        displacement differs from ``D`` (an earlier in-article repeat merged through a gap)
+        are trimmed. Returns (start, end, covered, first-copy start, is_paste).
+        """
+        if not covered:
+            return 0, 0, 0, 0, False
+        pos = np.arange(start, min(end, len(src)))
+        pos = pos[src[pos] >= 0] if len(pos) else pos
+        if not len(pos):
+            return start, end, covered, 0, False
+        disp = pos - src[pos]
+        d = float(np.median(disp))
+        ok = np.abs(disp - d) <= 0.25 * d + self.max_gap
+        pos = pos[ok]
+        if not len(pos):  # no consistent displacement: scattered repeats, not a copy
+            return start, end, covered, 0, False
+        start = int(pos[0])
+        covered = int(mask[start:end].sum())
+        is_paste = (d >= 0.8 * covered and covered >= self.min_paste_words
+                    and covered / n_words >= self.min_paste_frac)
+        return start, end, covered, int(src[pos].min()), is_paste
+
     def extract(self, doc: Document) -> Extraction:
         f: dict[str, float] = {}
         n_chars = max(1, len(doc.norm))
@@ -223,21 +253,12 @@ class DuplicationExtractor:
         n_words = max(1, len(words))
         f["dup_repeated_word_frac"] = float(mask.sum()) / n_words
         start, end, covered = longest_run(mask, self.max_gap)
-        is_paste = False
-        if covered:
-            pos = np.arange(start, max(start, end - k + 1))
-            sources = src[pos[pos < len(src)]] if len(pos) else src[:0]
-            sources = sources[sources >= 0]
-            # a copy: its earlier twin lies (mostly) before it, not inside it
-            is_copy = len(sources) > 0 and float(np.median(sources)) < start
-            is_paste = (is_copy and covered >= self.min_paste_words
-                        and covered / n_words >= self.min_paste_frac)
+        start, end, covered, first, is_paste = self._as_copy(mask, src, start, end, covered, n_words)
         f["dup_paste_frac"] = covered / n_words if is_paste else 0.0
         f["dup_paste_start_rel"] = start / n_words if is_paste else 0.0
         f["dup_paste_detected"] = float(is_paste)
         if is_paste:
             cs, ce = doc.word_span(start, end)
-            first = int(sources.min())
             fs, _ = doc.word_span(first, first + 1)
             evidence.append(Span(
                 "pasted_twice", cs, ce, doc.norm[cs:ce][:EVIDENCE_TEXT_CHARS],

@@ -13,11 +13,14 @@ whole.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+import numpy as np
 from typing import ClassVar
 
 from features.base import Extraction, Span
-from features.document import WORD_RE, Document
+from features.document import Document
 
 
 def char_class(ch: str) -> str:
@@ -76,34 +79,28 @@ class ForeignScriptExtractor:
         text = doc.norm
         if text.isascii():
             return Extraction(f)
-        letters = other = 0
-        for ch in text:
-            if ch.isalpha():
-                letters += 1
-                if ord(ch) > 0x024F and char_class(ch) == "other":
-                    other += 1
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        high = np.flatnonzero(codes > 127)
+        non_ascii = [text[i] for i in high.tolist()]
+        letters = int(_ASCII_IS_LETTER[codes[codes < 128]].sum()) + sum(c.isalpha() for c in non_ascii)
+        other = sum(char_class(c) == "other" for c in non_ascii)
         f["fs_non_latin_letter_frac"] = other / max(1, letters)
-        flagged: list[tuple[int, int, str, str]] = []  # start, end, kind, script
-        matches = [m for m in WORD_RE.finditer(text)]
-        for i, m in enumerate(matches):
-            w = m.group()
-            if w.isascii():
-                continue
-            kind = word_kind(w)
+        flagged: list[tuple[int, int, str, str]] = []  # start, end (chars), kind, script
+        for ws, we in non_ascii_words(text, high.tolist()):
+            word = text[ws:we]
+            kind = word_kind(word)
             if kind:
-                odd = next(c for c in w if char_class(c) in ("latin_rare", "other"))
-                flagged.append((i, i + 1, kind, script_name(odd)))
-        n_words = max(1, len(matches))
-        f["fs_foreign_word_frac"] = sum(1 for fl in flagged if fl[2] == "foreign") / n_words
-        f["fs_mixed_script_words"] = float(sum(1 for fl in flagged if fl[2] == "mixed"))
-        runs = self._runs(matches, flagged)
+                odd = next(c for c in word if char_class(c) in ("latin_rare", "other"))
+                flagged.append((ws, we, kind, script_name(odd)))
+        f["fs_foreign_word_frac"] = sum(fl[2] == "foreign" for fl in flagged) / max(1, len(doc.words))
+        f["fs_mixed_script_words"] = float(sum(fl[2] == "mixed" for fl in flagged))
+        runs = self._runs(text, flagged)
         f["fs_foreign_runs"] = float(len(runs))
         evidence = []
-        for s, e, kind, script in runs[: self.max_evidence]:
-            cs, ce = matches[s].start(), matches[e - 1].end()
+        for cs, ce, kind, script in runs[: self.max_evidence]:
             if kind == "mixed":
                 detail = "mixed scripts in one word (homoglyphs)"
-            elif script == "LATIN":
+            elif script in ("LATIN", "COMBINING"):
                 detail = "Latin letters with diacritics English does not use (e.g. Vietnamese)"
             else:
                 detail = f"{script.title()} script on an English page"
@@ -111,19 +108,44 @@ class ForeignScriptExtractor:
         return Extraction(f, evidence)
 
     @staticmethod
-    def _runs(matches: list, flagged: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
-        """Grow each flagged word over adjacent capitalised words; merge overlaps."""
+    def _runs(text: str, flagged: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+        """Grow each flagged word over adjacent capitalised words (a name is reported
+        whole); merge overlapping runs."""
         runs: list[tuple[int, int, str, str]] = []
         for s, e, kind, script in flagged:
-            while s > 0 and matches[s - 1].group()[:1].isupper() and \
-                    matches[s - 1].end() + 1 >= matches[s].start():
-                s -= 1
-            while e < len(matches) and matches[e].group()[:1].isupper() and \
-                    matches[e - 1].end() + 1 >= matches[e].start():
-                e += 1
+            while (m := _CAP_BEFORE_RE.search(text, max(0, s - 60), s)) is not None:
+                s = m.start()
+            while (m := _CAP_AFTER_RE.match(text, e)) is not None:
+                e = m.end()
             if runs and s <= runs[-1][1]:
                 ps, pe, pk, pscr = runs[-1]
                 runs[-1] = (ps, max(pe, e), pk, pscr)
             else:
                 runs.append((s, e, kind, script))
         return runs
+
+
+_ASCII_IS_LETTER = np.array([chr(i).isalpha() for i in range(128)], dtype=bool)
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or "\u0300" <= ch <= "\u036f"
+
+
+def non_ascii_words(text: str, positions: list[int]) -> list[tuple[int, int]]:
+    """(start, end) of every word holding a non-ASCII letter, given the positions of the
+    non-ASCII characters (ascending); linear in the text."""
+    out: list[tuple[int, int]] = []
+    end = -1
+    for p in positions:
+        if p < end or not _is_word_char(text[p]) or text[p].isdigit():
+            continue
+        s, end = p, p + 1
+        while s > 0 and _is_word_char(text[s - 1]):
+            s -= 1
+        while end < len(text) and _is_word_char(text[end]):
+            end += 1
+        out.append((s, end))
+    return out
+_CAP_BEFORE_RE = re.compile(r"(?<!\w)[^\W\d_]*[A-Z\u00c0-\u024f\u1e00-\u1eff][\w\u0300-\u036f]* \Z")
+_CAP_AFTER_RE = re.compile(r" [A-Z\u00c0-\u024f\u1e00-\u1eff][\w\u0300-\u036f]*(?!\w)")

@@ -30,7 +30,6 @@ Reuters story whose body is an exact copy of a held-out one.
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import re
@@ -44,8 +43,8 @@ from pathlib import Path
 import numpy as np
 
 from farmscore.config import data_dir, models_dir
-from features.spinning import (NAME_CONNECTORS, REFERENCE_NAME, is_capitalised, lm_key,
-                               tokenize)
+from features.spinning import (REFERENCE_NAME, capitalised_runs, case_observations,
+                               is_capitalised, lm_key, tokenize)
 from training.corpus import Article, bbc_articles, hvc_records, reuters_articles
 
 WORDNET_DIR = Path("/usr/share/wordnet")
@@ -152,50 +151,30 @@ def reference_texts() -> Iterator[str]:
 
 
 # ---- counting -----------------------------------------------------------------------------
-def count_text(text: str, uni: Counter, bi: Counter, names: Counter) -> None:
-    """Add one text's unigrams, bigrams and capitalised names (3-7 words) to the counters."""
+def count_text(text: str, uni: Counter, bi: Counter, names: Counter, caps: Counter,
+               mids: Counter) -> None:
+    """Add one text's unigrams, bigrams, capitalisation and names (3-7 words) to counters."""
     toks = tokenize(text)
-    keys = [lm_key(t[2]) for t in toks]
+    words = [t[2] for t in toks]
+    keys = [lm_key(w) for w in words]
+    breaks = [t[3] for t in toks]
     uni.update(keys)
     for i in range(1, len(toks)):
-        if not toks[i][3]:
+        if not breaks[i]:
             bi[(keys[i - 1], keys[i])] += 1
-    for run in _capitalised_runs(toks):
-        words = [toks[i][2] for i in run]
-        n = len(words)
+    for k, obs in zip(keys, case_observations(toks, text)):
+        if obs >= 0:
+            mids[k] += 1
+            caps[k] += obs
+    for run in capitalised_runs(words, breaks):
+        run_words = [words[i] for i in run]
+        n = len(run_words)
         for s in range(n):
-            if not is_capitalised(words[s]):
+            if not is_capitalised(run_words[s]):
                 continue
             for e in range(s + 3, min(n, s + 7) + 1):
-                if is_capitalised(words[e - 1]):
-                    names[" ".join(words[s:e])] += 1
-
-
-def _capitalised_runs(toks: list[tuple[int, int, str, bool]]) -> Iterator[list[int]]:
-    """Maximal runs of capitalised words, allowing lower-case connectors inside."""
-    run: list[int] = []
-    for i, (_, _, w, brk) in enumerate(toks):
-        if brk and run:
-            yield _trim(run, toks)
-            run = []
-        if is_capitalised(w) and not _DIGIT.search(w):
-            run.append(i)
-        elif w in NAME_CONNECTORS and run:
-            run.append(i)
-        elif run:
-            yield _trim(run, toks)
-            run = []
-    if run:
-        yield _trim(run, toks)
-
-
-_DIGIT = re.compile(r"\d")
-
-
-def _trim(run: list[int], toks) -> list[int]:
-    while run and not is_capitalised(toks[run[-1]][2]):
-        run = run[:-1]
-    return run
+                if is_capitalised(run_words[e - 1]):
+                    names[" ".join(run_words[s:e])] += 1
 
 
 # ---- WordNet ------------------------------------------------------------------------------
@@ -391,9 +370,11 @@ def build(out: Path, verbose: bool = True) -> dict:
     uni: Counter = Counter()
     bi: Counter = Counter()
     names: Counter = Counter()
+    caps: Counter = Counter()
+    mids: Counter = Counter()
     n_texts = 0
     for text in reference_texts():
-        count_text(text, uni, bi, names)
+        count_text(text, uni, bi, names, caps, mids)
         n_texts += 1
     log(f"{n_texts} texts, {sum(uni.values()):,} tokens, {len(bi):,} bigram types")
 
@@ -465,6 +446,9 @@ def build(out: Path, verbose: bool = True) -> dict:
         vocab=blob(words),
         zipf=np.asarray([round(zipf(w) * 10) for w in words], dtype=np.uint8),
         count=np.asarray([uni.get(w, 0) for w in words], dtype=np.uint32),
+        # P(capitalised | word, mid-sentence), lightly smoothed towards lower case
+        cap=np.asarray([min(0.995, max(0.002, (caps.get(w, 0) + 0.05) / (mids.get(w, 0) + 1.0)))
+                        for w in words], dtype=np.float16),
         bg_a=arr[:, 0].astype(np.int32), bg_b=arr[:, 1].astype(np.int32),
         bg_c=arr[:, 2].astype(np.uint16),
         syn_key=np.asarray(syn_keys, dtype=np.int32),

@@ -270,10 +270,19 @@ def write_templates(out: Path | None = None, root: Path | None = None) -> Path:
 
 
 # ---- evaluation ---------------------------------------------------------------------------
+def spans_of(ext, text: str) -> list:
+    """Evidence of ``ext`` on ``text``; text the Document refuses (invisible only) has none."""
+    from features.document import Document, InputError
+
+    try:
+        return ext.extract(Document.from_text(text)).evidence
+    except InputError:
+        return []
+
+
 def evaluate(root: Path | None = None) -> dict:
     """Held-out snippet recall, held-out main-line flag rate, and FPR on clean originals."""
     from features.boilerplate import BoilerplateExtractor
-    from features.document import Document
     from training.corpus import clean_originals
 
     ext = BoilerplateExtractor()
@@ -282,7 +291,7 @@ def evaluate(root: Path | None = None) -> dict:
     tot_by_kw: Counter = Counter()
     hits = 0
     for s in held:
-        found = bool(ext.extract(Document.from_text(s.text)).evidence)
+        found = bool(spans_of(ext, s.text))
         hits += found
         kw = family_of(norm_key(s.text)) or "(no keyword family)"
         tot_by_kw[kw] += 1
@@ -290,11 +299,11 @@ def evaluate(root: Path | None = None) -> dict:
     in_fam = sum(v for k, v in tot_by_kw.items() if k != "(no keyword family)")
     in_fam_hits = sum(v for k, v in hit_by_kw.items() if k != "(no keyword family)")
     main = [t for _, t in iter_main_lines(root, heldout=True)]
-    main_flagged = [t for t in main if ext.extract(Document.from_text(t)).evidence]
+    main_flagged = [t for t in main if spans_of(ext, t)]
     arts = clean_originals(1000, root)
     flagged = []
     for a in arts:
-        ev = ext.extract(Document.from_text(a.text)).evidence
+        ev = spans_of(ext, a.text)
         if ev:
             flagged.append((a.id, [(e.signal, e.text[:80]) for e in ev]))
     return {
