@@ -10,9 +10,9 @@ these; each one is a line, so detection is line by line.
 
 Two sources of patterns, one family per line (first match wins):
 
-* hand-written patterns per family (:data:`FAMILY_PATTERNS`), compiled into one alternation
-  with a named group per family. ``lone`` patterns must be the whole line; ``cue``
-  patterns may sit anywhere in a short line;
+* hand-written patterns per family (:data:`FAMILY_PATTERNS`): ``lone`` patterns must be
+  the whole line, ``cue`` patterns may sit anywhere in a short line, ``brief`` patterns
+  anywhere in a line of a few words (menu-like lines);
 * templates mined from real boilerplate of many sites (``models/boilerplate_templates.json``,
   written by ``python -m training.mine_boilerplate``): whole lines matched on a normalised
   key, and 3-6 word phrases matched inside short lines.
@@ -222,8 +222,8 @@ FAMILY_PATTERNS: dict[str, dict[str, tuple]] = {
         "brief": (
             ("all", r"^(?:view|see|browse|show) all\b"),
             ("most", r"^most (?:read|popular|viewed|shared)\b"),
-            (("trending", "popular", "latest"), r"^(?:trending|popular|latest) (?:\w+ )?(?:articles|stories|posts|news|topics|"
-                  r"videos)\b"),
+            (("trending", "popular", "latest"),
+             r"^(?:trending|popular|latest) (?:\w+ )?(?:articles|stories|posts|news|topics|videos)\b"),
         ),
     },
 }
@@ -291,7 +291,8 @@ _LONG_LEAD_RE = re.compile("|".join(rx[1:] for _, fam, rx in _tier("cue", True)
                                     if fam == "disclaimer"))
 
 
-def first_cue(low: str, cues: tuple[Cue, ...], lead: re.Pattern[str] | None) -> tuple[str, str] | None:
+def first_cue(low: str, cues: tuple[Cue, ...],
+              lead: re.Pattern[str] | None) -> tuple[str, str] | None:
     """(family, matched text) of the first start-anchored pattern matching ``low``, else of
     the first unanchored pattern whose trigger is in ``low`` and which matches."""
     if lead is not None:

@@ -233,10 +233,16 @@ class DuplicationExtractor:
         wlen = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         csum = np.concatenate(([0], np.cumsum(wlen)))
         k = self.shingle_size
-        table = ngram_hash_table(ids, max(GOPHER_DUP_NGRAMS[-1], k))
         lo = GOPHER_DUP_NGRAMS[0]
+        table = ngram_hash_table(ids, max(lo, k))
         dup_lo = repeated_positions(table[lo])
+        any_repeat = bool(dup_lo.any())
+        if any_repeat:  # longer n-grams can only repeat where 5-grams do
+            table = ngram_hash_table(ids, max(GOPHER_DUP_NGRAMS[-1], k))
         for n in (*GOPHER_TOP_NGRAMS, *GOPHER_DUP_NGRAMS):
+            if n in GOPHER_DUP_NGRAMS and not any_repeat:
+                f[f"dup_{n}gram_char_frac"] = 0.0
+                continue
             h = table[n]
             joined = csum[n:] - csum[:-n] if len(h) else np.zeros(0, dtype=np.int64)
             if n in GOPHER_TOP_NGRAMS:  # datatrove joins these with spaces

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from features.base import Extraction, Span
+from features.boilerplate import BoilerplateExtractor
 from features.clickbait import ClickbaitTailExtractor
 from features.document import DEFAULT_MAX_CHARS, Document
 from features.duplication import DuplicationExtractor
@@ -25,6 +26,7 @@ def default_extractors() -> list:
     return [
         DuplicationExtractor(),
         ClickbaitTailExtractor(),
+        BoilerplateExtractor(),
         TemplateHeadingExtractor(),
         ForeignScriptExtractor(),
         TextStatsExtractor(),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
+from collections import Counter
 from functools import lru_cache
 from typing import ClassVar
 
@@ -32,6 +33,13 @@ def syllables(word: str) -> int:
     import textstat
 
     return max(1, textstat.syllable_count(word))
+
+
+@lru_cache(maxsize=200_000)
+def word_info(word: str) -> tuple[bool, int]:
+    """(is a stop word, syllables or 0 when not alphabetic) of a lower-case word, cached so
+    that a page costs one dictionary look-up per distinct word."""
+    return word in STOP_WORDS, syllables(word) if word.isalpha() else 0
 
 
 def sentence_lengths(text: str) -> list[int]:
@@ -106,16 +114,22 @@ class TextStatsExtractor:
         f["ts_mean_word_len"] = sum(map(len, words)) / n
         head = lower[: self.ttr_window]
         f["ts_ttr"] = len(set(head)) / len(head)
-        f["ts_stopword_frac"] = sum(w in STOP_WORDS for w in lower) / n
-        f["ts_upper_word_frac"] = sum(w.isupper() and len(w) > 1 for w in words) / n
-        sample = [w for w in lower[: self.max_readability_words] if w.isalpha()]
-        if sample:
-            syl = [syllables(w) for w in sample]
-            m = len(sample)
-            wps = m / max(1, n_sent * m / n)  # words per sentence, on the sample's share
-            spw = sum(syl) / m
-            complex_frac = sum(s >= 3 for s in syl) / m
+        f["ts_upper_word_frac"] = sum(c for w, c in Counter(words).items()
+                                      if len(w) > 1 and w.isupper()) / n
+        stop = alpha = syl = complex_words = 0
+        sample = lower if n <= self.max_readability_words else lower[: self.max_readability_words]
+        for w, c in Counter(sample).items():
+            is_stop, s = word_info(w)
+            stop += is_stop * c
+            if s:
+                alpha += c
+                syl += s * c
+                complex_words += (s >= 3) * c
+        f["ts_stopword_frac"] = stop / len(sample)
+        if alpha:
+            wps = mean_sl  # words per sentence
+            spw = syl / alpha
             f["ts_flesch_reading_ease"] = 206.835 - 1.015 * wps - 84.6 * spw
             f["ts_fk_grade"] = 0.39 * wps + 11.8 * spw - 15.59
-            f["ts_gunning_fog"] = 0.4 * (wps + 100 * complex_frac)
+            f["ts_gunning_fog"] = 0.4 * (wps + 100 * complex_words / alpha)
         return Extraction(f)

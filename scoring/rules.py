@@ -37,8 +37,11 @@ def signals_from_features(f: dict[str, float]) -> dict[str, float]:
         s["template_headings"] = _clip(g("tpl_heading_count", 0.0) / 3.0)
     if "fs_foreign_runs" in f:
         s["foreign_script"] = _clip(g("fs_foreign_runs", 0.0) / 2.0 + 10 * g("fs_mixed_script_words", 0.0))
-    if "bp_disclaimer" in f or "bp_families" in f:
-        s["boilerplate"] = _clip(g("bp_families", 0.0) / 2.0)
+    if "bp_families" in f:
+        s["disclaimer"] = _clip(g("bp_disclaimer", 0.0))
+        s["comment_form"] = _clip(g("bp_comment_form", 0.0) / 2.0)
+        other = g("bp_lines", 0.0) - g("bp_disclaimer", 0.0) - g("bp_comment_form", 0.0)
+        s["boilerplate"] = _clip(other / 4.0)
     if "spin_score" in f:
         s["spinning"] = _clip(g("spin_score", 0.0))
     if "orig_has_match" in f:
@@ -46,7 +49,8 @@ def signals_from_features(f: dict[str, float]) -> dict[str, float]:
     return s
 
 
-QUALITY_WEIGHTS = {"pasted_twice": 0.9, "clickbait_tail": 0.7, "boilerplate": 0.5,
+QUALITY_WEIGHTS = {"pasted_twice": 0.9, "clickbait_tail": 0.7, "disclaimer": 0.5,
+                   "comment_form": 0.4, "boilerplate": 0.3,
                    "template_headings": 0.5, "foreign_script": 0.4, "spinning": 0.6}
 ORIGINALITY_SIGNALS = ("spinning", "copied")
 

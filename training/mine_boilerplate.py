@@ -39,6 +39,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from farmscore.config import data_dir, models_dir
+# The extractor's key ("15 Comments" and "Comments:" -> "comments"): one definition keeps
+# mined templates and run-time lookups in step.
+from features.boilerplate import norm_key
 
 TEMPLATES_VERSION = 1
 HOLDOUT_MOD = 5
@@ -91,14 +94,6 @@ def site_of(url: str) -> str:
 def is_heldout(site: str) -> bool:
     """Stable split by host: one site in ``HOLDOUT_MOD`` is never mined."""
     return int(hashlib.sha1(site.encode()).hexdigest(), 16) % HOLDOUT_MOD == 0
-
-
-def norm_key(text: str) -> str:
-    """Lower-cased letters-only words joined by one space (digits and marks dropped).
-
-    "15 Comments" and "Comments:" share the key "comments"; the extractor uses the same key.
-    """
-    return " ".join(_LETTERS.findall(text.lower()))
 
 
 def is_english(text: str, min_share: float = 0.75) -> bool:

@@ -1,0 +1,3 @@
+from farmscore.cli import main
+
+raise SystemExit(main())

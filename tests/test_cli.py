@@ -1,0 +1,116 @@
+"""The ``farmscore`` command line, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from farmscore.config import REPO_ROOT, seeds_dir
+
+SEEDS = sorted(str(p) for p in seeds_dir().glob("0*.txt"))
+KEYS = {"id", "originality", "quality", "verdict", "signals", "evidence", "source", "model"}
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "farmscore", *args], input=stdin,
+                          capture_output=True, cwd=REPO_ROOT, timeout=300)
+
+
+def test_score_files_piped_gives_jsonl_contract():
+    p = run("score", *SEEDS)
+    assert p.returncode == 0, p.stderr
+    recs = [json.loads(line) for line in p.stdout.decode().splitlines()]
+    assert len(recs) == 5
+    for r in recs:
+        assert set(r) == KEYS
+        assert 0.0 <= r["originality"] <= 1.0 and 0.0 <= r["quality"] <= 1.0
+        assert r["verdict"] in {"ok", "suspect", "farm"}
+        assert all(0.0 <= v <= 1.0 for v in r["signals"].values())
+        assert {"name", "version"} <= set(r["model"])
+        for e in r["evidence"]:
+            assert set(e) == {"signal", "start", "end", "text", "detail"}
+    by = {r["id"][:3]: r for r in recs}
+    assert by["000"]["verdict"] == "farm" and by["002"]["verdict"] == "farm"
+    assert by["000"]["quality"] < by["004"]["quality"]
+
+
+def test_evidence_offsets_index_the_input_text():
+    p = run("score", "--json", SEEDS[0])
+    rec = json.loads(p.stdout)
+    text = open(SEEDS[0], encoding="utf-8").read()
+    for e in rec["evidence"]:
+        assert text[e["start"]:e["end"]].startswith(e["text"][:50])
+
+
+def test_table_format_is_readable():
+    p = run("score", "--format", "table", *SEEDS)
+    out = p.stdout.decode()
+    assert "orig" in out and "qual" in out and "verdict" in out
+    assert sum(line.startswith("00") for line in out.splitlines()) == 5
+    assert "model: farmscore-rules" in out
+
+
+def test_jsonl_in_out_keeps_order_and_reports_bad_lines(tmp_path):
+    good = open(SEEDS[1], encoding="utf-8").read()
+    lines = [
+        json.dumps({"id": "a", "text": good, "url": "https://example.com/a"}),
+        "{not json",
+        json.dumps({"id": "b", "text": "   "}),
+        json.dumps({"text": "no id"}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"id": 7, "text": 42}),
+        "",
+        json.dumps({"id": "c", "text": good}),
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes("\n".join(lines).encode() + b"\n" + b'{"id": "d", "text": "caf\xe9"}\n')
+    out = tmp_path / "out.jsonl"
+    p = run("score", "--jsonl", str(src), "-o", str(out))
+    assert p.returncode == 1  # some input refused; the output is still complete
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r.get("id") for r in recs] == ["a", None, "b", None, None, 7, "c", None]
+    assert [r["error"]["code"] for r in recs if "error" in r] == ["json", "empty", "field", "type",
+                                                                  "field", "encoding"]
+    assert set(recs[0]) == KEYS and set(recs[6]) == KEYS
+    assert b"8 records, 6 refused" in p.stderr
+
+
+def test_jsonl_from_stdin_to_stdout():
+    text = open(SEEDS[0], encoding="utf-8").read()
+    p = run("score", "--jsonl", "-", stdin=(json.dumps({"id": "x", "text": text}) + "\n").encode())
+    assert p.returncode == 0
+    assert json.loads(p.stdout)["verdict"] == "farm"
+
+
+def test_features_command_prints_schema_features():
+    p = run("features", SEEDS[0])
+    rec = json.loads(p.stdout)
+    from features.schema import current_schema
+
+    assert list(rec["features"]) == list(current_schema().names)
+    assert any(e["signal"] == "pasted_twice" for e in rec["evidence"])
+
+
+@pytest.mark.parametrize("content,code", [(b"", "empty"), (b"\x00\x01\x02" * 500, "binary"),
+                                          (b"caf\xe9 au lait and more", "encoding")])
+def test_bad_files_give_clear_errors(tmp_path, content, code):
+    f = tmp_path / "bad.txt"
+    f.write_bytes(content)
+    p = run("score", "--json", str(f), SEEDS[4])
+    assert p.returncode == 1
+    recs = [json.loads(x) for x in p.stdout.decode().splitlines()]
+    assert recs[0]["error"]["code"] == code and recs[1]["verdict"] in {"ok", "suspect"}
+
+
+def test_missing_file_is_an_error_not_a_crash(tmp_path):
+    p = run("score", "--json", str(tmp_path / "nope.txt"))
+    assert p.returncode == 1 and json.loads(p.stdout)["error"]["code"] == "io"
+    assert b"Traceback" not in p.stderr
+
+
+def test_usage_error_exit_2():
+    assert run("score").returncode == 2
+    assert run("frobnicate").returncode == 2
