@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -13,7 +14,10 @@ from farmscore.config import data_dir, seeds_dir
 def shared_data():
     path = data_dir()
     if not path.exists():
-        pytest.skip(f"shared data not found at {path} (set FARMSCORE_DATA)")
+        msg = f"shared data not found at {path} (set FARMSCORE_DATA)"
+        if os.environ.get("CI"):
+            pytest.fail(msg + "; CI always has it, so this is an error there")
+        pytest.skip(msg)
     return path
 
 
