@@ -1,0 +1,335 @@
+"""The content-farm simulator: labelled farm pages made from real original articles.
+
+Every technique the seed pages show is a small pure function ``(text, rng, kit) -> text``;
+a page applies one technique or a mixture. The *kit* holds the material a farm pads with
+(clickbait headlines, link-list markers, disclaimers, comment forms, template headings), and
+there are two kits with **disjoint** material: ``train`` and ``test``. Test farms are made
+from held-out originals *and* with headlines, markers, disclaimers and frames the model
+never saw, so the evaluation measures generalisation, not memory of our own templates.
+
+Labels per page: the techniques applied, ``quality_bad`` (farm filler is on the page) and
+``unoriginal`` (the page is a copy, spin or rewrite of another article). Hard negatives are
+originals with legitimate endings (a one-line on-topic "Related:", a byline, a correction
+notice) or a quote repeated in the story: they are labelled clean.
+
+Techniques: ``pasted_twice`` (whole or partial, with small edits), ``spun`` (our WordNet
+spinner at 10-40 %), ``paraphrase`` (sentence reordering, merging and dropping),
+``gpt_rephrase`` (the real GPT-3.5 rephrasings of human-vs-chatgpt-news), ``clickbait_tail``
+(with or without a marker), ``disclaimer``, ``comment_form``, ``template_frame`` (a generated
+rewrite's heading frame), ``copy`` (a plain copy of an indexed page).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+#: Techniques that put filler on the page (quality) and that copy another article (originality).
+FILLER = frozenset({"pasted_twice", "clickbait_tail", "disclaimer", "comment_form", "template_frame", "spun"})
+COPYING = frozenset({"copy", "spun", "paraphrase", "gpt_rephrase"})
+TECHNIQUES = ("pasted_twice", "spun", "paraphrase", "gpt_rephrase", "clickbait_tail", "disclaimer",
+              "comment_form", "template_frame", "copy")
+
+
+@dataclass(frozen=True)
+class FarmPage:
+    """One labelled page. ``source_id`` is the original it was made from (None for clean)."""
+
+    id: str
+    text: str
+    collection: str
+    source_id: str | None
+    techniques: tuple[str, ...]
+    split: str
+    hard_negative: str = ""
+
+    @property
+    def quality_bad(self) -> int:
+        return int(bool(FILLER.intersection(self.techniques)))
+
+    @property
+    def unoriginal(self) -> int:
+        return int(bool(COPYING.intersection(self.techniques)))
+
+    @property
+    def query_id(self) -> str:
+        """The id the page is scored under. A clean page and its hard-negative variant are the
+        original itself (so it never matches itself in the index); a farm page is its own."""
+        return self.id if self.source_id else self.id.split("#", 1)[0]
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "text": self.text, "collection": self.collection,
+                "source_id": self.source_id, "techniques": list(self.techniques),
+                "split": self.split, "hard_negative": self.hard_negative,
+                "quality_bad": self.quality_bad, "unoriginal": self.unoriginal}
+
+
+# ---- the padding material: two disjoint kits ----------------------------------------------
+MARKERS = {
+    "train": ["You may also like", "Related", "Read more", "Recommended", "Related Articles",
+              "More stories", "You might also like", "Popular now", "Read next"],
+    "test": ["Trending Now", "Don't Miss", "More From Our Network", "Recommended Stories",
+             "Around the Web", "Editor's Picks", "Latest News", "Also Read", "Most Popular"],
+}
+DISCLAIMERS = {
+    "train": [
+        "This page may contain third-party content, which is provided for information purposes only "
+        "(not representations/warranties) and should not be considered as an endorsement of its views, "
+        "nor as financial or professional advice.",
+        "Disclaimer: The information provided is not financial advice. Do your own research before "
+        "making any investment decisions.",
+        "View Original",
+        "The views expressed in this article are those of the author and do not necessarily reflect "
+        "the views of this platform.",
+        "This article was automatically generated from a news feed and has not been edited by our staff.",
+    ],
+    "test": [
+        "Disclaimer: This content is for informational purposes only and does not constitute "
+        "investment, legal or tax advice.",
+        "Source: original publisher. All content belongs to its respective owners.",
+        "We may earn a commission from links on this page. This is not a recommendation to buy or sell.",
+        "Read the original article",
+        "Content provided by a third party; the platform is not responsible for its accuracy.",
+    ],
+}
+COMMENT_FORMS = {
+    "train": [
+        ["Leave a Reply", "Your email address will not be published. Required fields are marked *",
+         "Comment *", "Name *", "Email *", "Post Comment"],
+        ["Add a comment", "Leave a Reply", "Cancel reply"],
+        ["Share this:", "Facebook", "Twitter", "Like this:", "Related"],
+    ],
+    "test": [
+        ["Leave a Comment", "You must be logged in to post a comment.", "Submit"],
+        ["Comments", "Be the first to comment", "Save my name, email, and website in this browser "
+         "for the next time I comment."],
+        ["Share on Facebook", "Share on X", "Subscribe to our newsletter", "Sign up"],
+    ],
+}
+FRAMES = {
+    "train": ["Executive Summary", "The Story So Far", "Why This Matters", "Who Thinks What?",
+              "Key Points", "Background", "What's Next"],
+    "test": ["Key Takeaways", "The Big Picture", "Final Thoughts", "What It Means",
+             "Frequently Asked Questions", "Bottom Line", "At a Glance"],
+}
+BYLINES = ["By {name}", "Reporting by {name}; Editing by {name2}", "Additional reporting by {name}",
+           "{name} is a correspondent based in London.",
+           "Correction: An earlier version of this article misstated a figure. It has been updated."]
+NAMES = ["Anna Smith", "David Chen", "Maria Lopez", "James O'Brien", "Priya Patel", "Tom Baker"]
+
+
+@dataclass
+class Kit:
+    """Padding material for one split; ``headlines`` are clickbait and off-topic news titles."""
+
+    split: str
+    headlines: list[str]
+    markers: list[str] = field(default_factory=list)
+    disclaimers: list[str] = field(default_factory=list)
+    comment_forms: list[list[str]] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, split: str, headlines: list[str]) -> "Kit":
+        return cls(split, headlines, MARKERS[split], DISCLAIMERS[split], COMMENT_FORMS[split], FRAMES[split])
+
+
+# ---- text helpers ---------------------------------------------------------------------------
+_SENT_RE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’]))\s+(?=[\"“A-Z0-9])")
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
+
+
+def sentences(par: str) -> list[str]:
+    return [s for s in _SENT_RE.split(par) if s.strip()]
+
+
+def join(pars: list[str], sep: str) -> str:
+    return sep.join(pars)
+
+
+# ---- techniques: (text, rng, kit) -> text ----------------------------------------------------
+def paste_twice(text: str, rng: random.Random, kit: Kit) -> str:
+    """The body again, whole or from a paragraph on, maybe lightly edited, maybe after a title."""
+    pars = paragraphs(text)
+    start = 0 if rng.random() < 0.5 else rng.randrange(1, max(2, len(pars) // 2 + 1))
+    copy = pars[start:]
+    if rng.random() < 0.4:  # drop a sentence here and there
+        copy = [" ".join(s for s in sentences(p) if rng.random() > 0.1) or p for p in copy]
+    middle = [pars[0]] if rng.random() < 0.3 else []
+    sep = "\n\n" if rng.random() < 0.5 else "\n"
+    return join(pars + middle + copy, sep)
+
+
+def spin_text(text: str, rng: random.Random, kit: Kit) -> str:
+    from training.spinner import spin
+
+    return spin(text, rate=rng.choice([0.1, 0.2, 0.3, 0.4]), seed=rng.randrange(1 << 30))
+
+
+def paraphrase(text: str, rng: random.Random, kit: Kit) -> str:
+    """A crude sentence-level rewrite: reorder, merge and drop sentences, keep every fact
+    that survives (what a rewrite keeps: names, numbers, quotes)."""
+    out = []
+    for p in paragraphs(text):
+        ss = sentences(p)
+        if len(ss) > 2 and rng.random() < 0.5:
+            i = rng.randrange(len(ss) - 1)
+            ss[i], ss[i + 1] = ss[i + 1], ss[i]
+        if len(ss) > 1 and rng.random() < 0.4:
+            i = rng.randrange(len(ss) - 1)
+            a, b = ss[i].rstrip(". "), ss[i + 1]
+            ss[i:i + 2] = [f"{a}, and {b[:1].lower() + b[1:]}" if b[:1].isupper() and not b.startswith(("I ", "\""))
+                           else f"{a}; {b}"]
+        ss = [s for s in ss if rng.random() > 0.1] or ss
+        out.append(" ".join(ss))
+    if len(out) > 3 and rng.random() < 0.5:
+        i = rng.randrange(1, len(out) - 1)
+        out[i], out[i + 1] = out[i + 1], out[i]
+    return join(out, "\n\n")
+
+
+def add_tail(text: str, rng: random.Random, kit: Kit) -> str:
+    heads = rng.sample(kit.headlines, rng.randint(3, 7))
+    marker = [rng.choice(kit.markers)] if rng.random() < 0.7 else []
+    sep = "\n\n" if rng.random() < 0.5 else "\n"
+    return text.rstrip() + sep + join(marker + heads, sep) + "\n"
+
+
+def add_disclaimer(text: str, rng: random.Random, kit: Kit) -> str:
+    lines = rng.sample(kit.disclaimers, rng.randint(1, 2))
+    pars = paragraphs(text)
+    if rng.random() < 0.5:
+        return join(pars + lines, "\n")
+    return join(lines + pars, "\n")
+
+
+def add_comment_form(text: str, rng: random.Random, kit: Kit) -> str:
+    form = rng.choice(kit.comment_forms)
+    return text.rstrip() + "\n\n" + join(form, "\n\n" if rng.random() < 0.5 else "\n") + "\n"
+
+
+def add_template_frame(text: str, rng: random.Random, kit: Kit) -> str:
+    """A generated rewrite's frame: summary headings with bullets drawn from the story."""
+    pars = paragraphs(text)
+    title, body = pars[0], pars[1:]
+    sents = [s for p in body for s in sentences(p)]
+    heads = rng.sample(kit.frames, min(len(kit.frames), rng.randint(3, 4)))
+    frame = []
+    for h in heads:
+        frame.append(h)
+        for s in rng.sample(sents, min(len(sents), rng.randint(1, 2))):
+            frame.append(("  • " if rng.random() < 0.5 else "") + s)
+    return join([title] + frame + body, "\n\n")
+
+
+def copy_text(text: str, rng: random.Random, kit: Kit) -> str:
+    return text
+
+
+TECHNIQUE_FUNCS: dict[str, Callable[[str, random.Random, Kit], str]] = {
+    "pasted_twice": paste_twice, "spun": spin_text, "paraphrase": paraphrase,
+    "clickbait_tail": add_tail, "disclaimer": add_disclaimer, "comment_form": add_comment_form,
+    "template_frame": add_template_frame, "copy": copy_text,
+}
+#: The order techniques are applied in: rewriting first, padding last (as farms do).
+ORDER = ("copy", "paraphrase", "spun", "template_frame", "pasted_twice", "disclaimer",
+         "clickbait_tail", "comment_form")
+
+
+# ---- hard negatives ---------------------------------------------------------------------------
+def legit_ending(text: str, rng: random.Random, related_title: str) -> tuple[str, str]:
+    kind = rng.choice(["related", "byline", "correction", "quote"])
+    if kind == "related":
+        return text.rstrip() + f"\n\nRelated: {related_title}\n", kind
+    if kind == "byline":
+        line = rng.choice(BYLINES[:4]).format(name=rng.choice(NAMES), name2=rng.choice(NAMES))
+        return text.rstrip() + "\n\n" + line + "\n", kind
+    if kind == "correction":
+        return text.rstrip() + "\n\n" + BYLINES[4] + "\n", kind
+    quotes = re.findall(r"\"[^\"]{30,200}\"", text)
+    if not quotes:
+        return text.rstrip() + "\n\n" + f"By {rng.choice(NAMES)}\n", "byline"
+    q = rng.choice(quotes)
+    pars = paragraphs(text)
+    pars.insert(len(pars) - 1 if len(pars) > 2 else len(pars), f"As one of them put it: {q}")
+    return join(pars, "\n\n"), kind
+
+
+# ---- the simulator --------------------------------------------------------------------------
+def stable_rng(*parts: str) -> random.Random:
+    return random.Random(int(hashlib.sha1("|".join(parts).encode()).hexdigest()[:12], 16))
+
+
+@dataclass
+class Simulator:
+    """Makes labelled pages from originals.
+
+    Parameters: ``farms_per_original`` farm pages per original; ``mix_prob`` the chance of a
+    second technique (and ``mix_prob ** 2`` of a third); ``hard_negative_prob`` the chance of
+    a legitimate-ending variant beside each clean original.
+    """
+
+    farms_per_original: int = 3
+    mix_prob: float = 0.35
+    hard_negative_prob: float = 0.5
+
+    def pages(self, originals: list, split: str, kit: Kit, indexed: Callable[[str], bool]) -> Iterator[FarmPage]:
+        """Clean originals, hard negatives and farm pages for ``originals`` (Article objects).
+
+        Pages made from an original that is not in the index use only techniques that show on
+        the page itself (spinning and padding): a plain copy of an unknown page is, to anyone,
+        an original.
+        """
+        for a in originals:
+            rng = stable_rng("sim", a.id)
+            yield FarmPage(a.id, a.text, a.source, None, (), split)
+            if rng.random() < self.hard_negative_prob:
+                other = originals[rng.randrange(len(originals))]
+                text, kind = legit_ending(a.text, rng, other.title if other.category == a.category else a.title)
+                yield FarmPage(f"{a.id}#clean-{kind}", text, a.source, None, (), split, hard_negative=kind)
+            known = indexed(a.id)
+            for k in range(self.farms_per_original):
+                techs = self.choose(rng, known)
+                text = a.text
+                for t in ORDER:
+                    if t in techs:
+                        text = TECHNIQUE_FUNCS[t](text, rng, kit)
+                yield FarmPage(f"{a.id}#farm{k}", text, a.source, a.id, tuple(sorted(techs)), split)
+
+    def choose(self, rng: random.Random, source_known: bool) -> set[str]:
+        base = ["copy", "paraphrase", "spun", "pasted_twice", "clickbait_tail", "disclaimer",
+                "comment_form", "template_frame"]
+        if not source_known:
+            base = ["spun", "spun", "pasted_twice", "clickbait_tail", "disclaimer", "comment_form",
+                    "template_frame"]
+        techs = {rng.choice(base)}
+        if rng.random() < self.mix_prob:
+            techs.add(rng.choice(base[3:] if source_known else base[2:]))
+            if rng.random() < self.mix_prob:
+                techs.add(rng.choice(base[3:] if source_known else base[2:]))
+        if source_known and techs.isdisjoint({"paraphrase", "spun"}):
+            techs.add("copy")  # padded or not, the text is the indexed page's own
+        # an unknown source with padding alone stays "original": nothing could tell otherwise
+        return techs
+
+    def gpt_pages(self, records: list[dict], human_ids: dict[str, str], split_of: Callable[[str], str],
+                  split: str) -> Iterator[FarmPage]:
+        """The real GPT-3.5 rephrasings of human-vs-chatgpt-news, as ``gpt_rephrase`` pages
+        (their human originals are indexed); ``generated_*`` rows only share a title with a
+        human article, so they are clean *original* pages (machine-written, but no copy)."""
+        for i, r in enumerate(records):
+            title = r.get("title_en", "")
+            if split_of(title) != split or not r.get("text", "").strip():
+                continue
+            kind = str(r.get("source", ""))
+            text = f"{title}\n\n{r['text']}"
+            if kind.startswith("rephrase") and title in human_ids:
+                yield FarmPage(f"hvc-gpt/{i}", text, "hvc", human_ids[title], ("gpt_rephrase",), split)
+            elif kind.startswith("generated"):
+                yield FarmPage(f"hvc-gen/{i}", text, "hvc", None, (), split, hard_negative="generated")
