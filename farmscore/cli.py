@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -25,10 +26,9 @@ from features.document import DEFAULT_MAX_CHARS, InputError
 
 
 def _scorer(args):
-    from features.pipeline import FeaturePipeline
-    from scoring.score import Scorer
+    from scoring.score import build_scorer
 
-    return Scorer(FeaturePipeline(max_chars=args.max_chars))
+    return build_scorer(index=args.index, max_chars=args.max_chars, rules=args.rules)
 
 
 def _read_file(path: str) -> bytes:
@@ -100,7 +100,7 @@ def cmd_score(args) -> int:
     for path in args.files:
         try:
             rec = scorer.score(_read_file(path), Path(path).name if path != "-" else "-",
-                               with_features=args.features)
+                               with_features=args.features, explain=args.explain)
         except (InputError, OSError) as exc:
             rec = {"id": path, "error": _error(exc)}
         records.append(rec)
@@ -119,7 +119,7 @@ def _score_jsonl(args, scorer) -> int:
     t0 = time.perf_counter()
     try:
         for _line, pid, text, err in iter_jsonl(_safe_lines(src)):
-            rec = {"id": pid, "error": err} if err else scorer.score_or_error(text, pid, args.features)
+            rec = {"id": pid, "error": err} if err else scorer.score_or_error(text, pid, args.features, args.explain)
             errors += "error" in rec
             n += 1
             out.write(dumps(rec) + "\n")
@@ -181,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["table", "jsonl"], help="default: table on a terminal")
     s.add_argument("--json", dest="format", action="store_const", const="jsonl", help="same as --format jsonl")
     s.add_argument("--features", action="store_true", help="include the feature vector")
+    s.add_argument("--explain", action="store_true", help="include per-feature contributions")
+    s.add_argument("--index", default=os.environ.get("FARMSCORE_INDEX"),
+                   help="originality index: a path or redis:// URL (default $FARMSCORE_INDEX)")
+    s.add_argument("--rules", action="store_true",
+                   help="score with the transparent rule baseline instead of the shipped model")
     s.set_defaults(func=cmd_score)
 
     sc = sub.add_parser("schema", help="the feature schema")

@@ -89,7 +89,10 @@ class Document:
     offset_map: np.ndarray | None = None
     removed_chars: int = 0
     control_chars: int = 0
-    _cache: dict = field(default_factory=dict, repr=False)
+    #: Who the page is, when known: the originality index never matches a page to itself,
+    #: and prefers the earliest published of several sources.
+    page_id: str | None = None
+    published: str | None = None
 
     # ---- construction -------------------------------------------------------------
     @classmethod

@@ -21,8 +21,9 @@ from features.template_headings import TemplateHeadingExtractor
 from features.textstats import TextStatsExtractor
 
 
-def default_extractors() -> list:
-    """The in-page extractors, in schema order."""
+def default_extractors(index=None) -> list:
+    """The extractors, in schema order. ``index`` (an open originality index or its
+    location) is for the originality family; without it those features are 0."""
     return [
         DuplicationExtractor(),
         ClickbaitTailExtractor(),
@@ -49,13 +50,15 @@ class PageFeatures:
 class FeaturePipeline:
     """Runs extractors in order. ``extractors=None`` means :func:`default_extractors`."""
 
-    def __init__(self, extractors: list | None = None, max_chars: int = DEFAULT_MAX_CHARS):
+    def __init__(self, extractors: list | None = None, max_chars: int = DEFAULT_MAX_CHARS,
+                 index=None):
         self.extractors = extractors
         self.max_chars = max_chars
+        self.index = index
 
     def _extractors(self) -> list:
         if self.extractors is None:
-            self.extractors = default_extractors()
+            self.extractors = default_extractors(index=self.index)
         return self.extractors
 
     @property
@@ -67,8 +70,15 @@ class FeaturePipeline:
             return Document.from_bytes(bytes(text), encoding=encoding, max_chars=self.max_chars)
         return Document.from_text(text, max_chars=self.max_chars)
 
-    def run(self, text: str | bytes | Document, encoding: str = "utf-8") -> PageFeatures:
+    def run(self, text: str | bytes | Document, encoding: str = "utf-8", page_id: str | None = None,
+            published: str | None = None) -> PageFeatures:
+        """Features of one page. ``page_id``/``published`` identify it to the originality
+        index (a page never matches itself)."""
         doc = text if isinstance(text, Document) else self.document(text, encoding)
+        if page_id is not None:
+            doc.page_id = str(page_id)
+        if published is not None:
+            doc.published = published
         features: dict[str, float] = {}
         evidence: list[Span] = []
         meta: dict = {}

@@ -74,6 +74,23 @@ class RuleScorer:
                 "verdict": self.verdict(originality, quality),
                 "signals": {k: round(v, 4) for k, v in sig.items()}}
 
+    def explain(self, features: dict[str, float]) -> dict[str, dict[str, float]]:
+        """How much each signal lowers each score: the score with that signal zeroed minus
+        the score as it is (0 for signals that play no part)."""
+        base = self.score(features)
+        sig = signals_from_features(features)
+        out: dict[str, dict[str, float]] = {"quality": {}, "originality": {}}
+        for name, v in sig.items():
+            if not v:
+                continue
+            q = 1.0
+            for n, w in QUALITY_WEIGHTS.items():
+                q *= 1.0 - w * (0.0 if n == name else sig.get(n, 0.0))
+            o = 1.0 - max((0.0 if n == name else sig.get(n, 0.0) for n in ORIGINALITY_SIGNALS), default=0.0)
+            out["quality"][name] = round(base["quality"] - q, 4)
+            out["originality"][name] = round(base["originality"] - o, 4)
+        return out
+
     def verdict(self, originality: float, quality: float) -> str:
         low = min(originality, quality)
         return "farm" if low < self.farm_below else "suspect" if low < self.suspect_below else "ok"

@@ -24,7 +24,13 @@ class Scorer:
         self.pipeline = pipeline or FeaturePipeline()
         self.scorer = scorer or RuleScorer()
 
-    def score_features(self, page: PageFeatures, page_id=None, with_features: bool = False) -> dict:
+    @property
+    def model_info(self) -> dict:
+        """Name and version of what turns features into scores."""
+        return self.scorer.model_info
+
+    def score_features(self, page: PageFeatures, page_id=None, with_features: bool = False,
+                       explain: bool = False) -> dict:
         s = self.scorer.score(page.features)
         rec = {"id": page_id, **s,
                "evidence": [sp.to_dict() for sp in page.evidence],
@@ -32,15 +38,40 @@ class Scorer:
                "model": self.scorer.model_info}
         if with_features:
             rec["features"] = {k: round(v, 6) for k, v in page.features.items()}
+        if explain:
+            rec["contributions"] = self.scorer.explain(page.features)
         return rec
 
-    def score(self, text: str | bytes, page_id=None, with_features: bool = False) -> dict:
-        """Score one page; raises :class:`InputError` for input it refuses."""
-        return self.score_features(self.pipeline.run(text), page_id, with_features)
+    def score(self, text: str | bytes, page_id=None, with_features: bool = False,
+              explain: bool = False) -> dict:
+        """Score one page; raises :class:`InputError` for input it refuses.
 
-    def score_or_error(self, text, page_id=None, with_features: bool = False) -> dict:
+        ``explain`` adds ``contributions``: {"quality": {name: delta}, "originality": {...}}
+        (per feature for the trained model; per signal for the rules). It costs more; ask
+        only when a person will read it.
+        """
+        page = self.pipeline.run(text, page_id=None if page_id is None else str(page_id))
+        return self.score_features(page, page_id, with_features, explain)
+
+    def score_or_error(self, text, page_id=None, with_features: bool = False,
+                       explain: bool = False) -> dict:
         """Like :meth:`score`, but refused input becomes an ``error`` record."""
         try:
-            return self.score(text, page_id, with_features)
+            return self.score(text, page_id, with_features, explain)
         except InputError as exc:
             return {"id": page_id, "error": exc.to_dict()}
+
+
+def build_scorer(index=None, max_chars: int | None = None, rules: bool = False) -> Scorer:
+    """The scorer every entry point (CLI, API, queue) uses: the shipped model
+    (``models/model.json``) unless ``rules`` asks for the transparent baseline or no model
+    has been trained, and the originality index ``index`` when given (an open index, a path
+    or a ``redis://`` URL)."""
+    from features.document import DEFAULT_MAX_CHARS
+    from scoring.model import ModelScorer
+
+    pipe = FeaturePipeline(max_chars=max_chars or DEFAULT_MAX_CHARS, index=index)
+    model = ModelScorer()
+    if rules or not model.path.exists():
+        return Scorer(pipe, RuleScorer())
+    return Scorer(pipe, model.load())

@@ -1,0 +1,24 @@
+"""``farmscore train`` and ``farmscore evaluate``: the model's life cycle (training/)."""
+
+from __future__ import annotations
+
+
+def _train(args) -> int:
+    from training.train import main
+
+    return main(["--no-mlflow"] if args.no_mlflow else [])
+
+
+def _evaluate(args) -> int:
+    from training.evaluate import main
+
+    return main(["--json", args.json] if args.json else [])
+
+
+def register(sub) -> None:
+    t = sub.add_parser("train", help="simulate farms, train and ship the LightGBM model")
+    t.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
+    t.set_defaults(func=_train)
+    e = sub.add_parser("evaluate", help="evaluate the shipped model against the baselines")
+    e.add_argument("--json", metavar="FILE", help="also write the metrics as JSON")
+    e.set_defaults(func=_evaluate)

@@ -1,0 +1,191 @@
+"""The labelled data set: simulated pages over real originals, split by source article.
+
+Splits (every page made from an original lands in that original's split):
+
+* ``test`` — the BBC originals the spinning reference statistics never saw (the 400 held
+  out by ``training.build_spin_reference``), farmed with the *test* kit;
+* ``reuters`` — a whole collection held out from training: the 400 Reuters-21578 originals
+  the reference never saw, farmed with the test kit (a second, out-of-collection test set);
+* ``calib`` — 20 % of the other BBC originals (by a hash of the id): early stopping and
+  calibration; ``train`` — the rest. Both farmed with the *train* kit;
+* human-vs-chatgpt-news: GPT rephrasings join the split of their title (hash 60/15/25).
+
+The originality index holds 85 % of all originals (by a hash of the id); pages made from
+the other 15 % show what farmscore sees when the source is unknown. Features are computed
+exactly as in serving: the same pipeline, the same index, each page scored under its own id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from farmscore.config import REPO_ROOT
+from training.simulator import FarmPage, Kit, Simulator
+
+SPLITS = ("train", "calib", "test", "reuters")
+WORK_DIR = REPO_ROOT / ".cache" / "farmscore-train"
+
+
+def _h(*parts: str) -> float:
+    return int(hashlib.sha1("|".join(parts).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def is_indexed(article_id: str) -> bool:
+    """85 % of originals are in the index the farms are scored against."""
+    return _h("indexed", article_id) < 0.85
+
+
+def hvc_split(title: str) -> str:
+    x = _h("hvc", title)
+    return "train" if x < 0.6 else "calib" if x < 0.75 else "test"
+
+
+def headline_kits() -> tuple[list[str], list[str]]:
+    """(train, test) tail headlines: the clickbait classifier's own train / held-out split
+    of stop-clickbait (both clickbait and plain news titles: a tail is off-topic either way)."""
+    from sklearn.model_selection import train_test_split
+
+    from training.corpus import clickbait_headlines
+    from training.train_headline_model import HELD_OUT_SEED
+
+    cb, nc = clickbait_headlines()
+    x = cb + nc
+    y = [1] * len(cb) + [0] * len(nc)
+    xtr, xte, _, _ = train_test_split(x, y, test_size=0.2, random_state=HELD_OUT_SEED, stratify=y)
+    return list(xtr), list(xte)
+
+
+@dataclass
+class Corpus:
+    """The originals of each split, and those to put in the index."""
+
+    originals: dict[str, list]
+    hvc_human: list[dict]
+    hvc_gpt: list[dict]
+
+    @classmethod
+    def load(cls) -> "Corpus":
+        from training.build_spin_reference import split_of as reference_split
+        from training.corpus import bbc_articles, hvc_records, reuters_articles
+
+        bbc = bbc_articles()
+        reu = list(reuters_articles(min_words=150))
+        held = [a for a in bbc if reference_split(a.id) != "train"]
+        rest = [a for a in bbc if reference_split(a.id) == "train"]
+        return cls(
+            originals={
+                "train": [a for a in rest if _h("calib", a.id) >= 0.2],
+                "calib": [a for a in rest if _h("calib", a.id) < 0.2],
+                "test": held,
+                "reuters": [a for a in reu if reference_split(a.id) != "train"],
+            },
+            hvc_human=hvc_records("human"),
+            hvc_gpt=hvc_records("chatgpt"),
+        )
+
+    def index_pages(self) -> Iterator[dict]:
+        for split in SPLITS:
+            for a in self.originals[split]:
+                if is_indexed(a.id):
+                    yield {"id": a.id, "text": a.text}
+        for i, r in enumerate(self.hvc_human):
+            yield {"id": f"hvc-human/{i}", "text": f"{r['title_en']}\n\n{r['text']}"}
+
+    def pages(self, split: str, sim: Simulator | None = None) -> list[FarmPage]:
+        sim = sim or Simulator()
+        train_heads, test_heads = headline_kits()
+        kit = Kit.build("test", test_heads) if split in ("test", "reuters") else Kit.build("train", train_heads)
+        out = list(sim.pages(self.originals[split], split, kit, is_indexed))
+        if split != "reuters":
+            human_ids = {r["title_en"]: f"hvc-human/{i}" for i, r in enumerate(self.hvc_human)}
+            out += list(sim.gpt_pages(self.hvc_gpt, human_ids, hvc_split, split))
+        return out
+
+
+def build_index(corpus: Corpus, path: Path):
+    """A fresh local originality index of the corpus's indexed originals."""
+    import shutil
+
+    from originality import open_index
+
+    if path.exists():
+        shutil.rmtree(path)
+    index = open_index(str(path), create=True)
+    index.add(list(corpus.index_pages()))
+    return index
+
+
+def featurise(pages: list[FarmPage], index, progress: bool = True) -> np.ndarray:
+    """The feature matrix of ``pages``, computed by the serving pipeline with ``index``."""
+    from features.pipeline import FeaturePipeline
+    from features.schema import current_schema
+
+    names = current_schema().names
+    pipe = FeaturePipeline(index=index)
+    x = np.zeros((len(pages), len(names)), dtype=np.float32)
+    it = pages
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(pages, desc="features", unit="page", mininterval=2)
+    for i, p in enumerate(it):
+        x[i] = pipe.run(p.text, page_id=p.query_id).vector(names)
+    return x
+
+
+def build_dataset(work_dir: Path = WORK_DIR, progress: bool = True) -> dict[str, dict]:
+    """Pages and features of every split, cached in ``work_dir`` by schema hash."""
+    from features.schema import current_schema
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    cache = work_dir / f"dataset-{current_schema().hash}.npz"
+    meta_path = cache.with_suffix(".json")
+    if cache.exists() and meta_path.exists():
+        arrays = np.load(cache)
+        meta = json.loads(meta_path.read_text())
+        return {s: {"x": arrays[s], "pages": meta[s]} for s in meta}
+    t0 = time.time()
+    corpus = Corpus.load()
+    index = build_index(corpus, work_dir / "index")
+    data: dict[str, dict] = {}
+    for split in SPLITS:
+        pages = corpus.pages(split)
+        x = featurise(pages, index, progress)
+        data[split] = {"x": x, "pages": [_page_meta(p) for p in pages]}
+    index.close()
+        _write_texts(work_dir, split, [p.text for p in pages])
+    np.savez_compressed(cache, **{s: d["x"] for s, d in data.items()})
+    meta_path.write_text(json.dumps({s: d["pages"] for s, d in data.items()}))
+    if progress:
+        print(f"dataset built in {time.time() - t0:.0f} s: " +
+              ", ".join(f"{s} {len(d['pages'])}" for s, d in data.items()))
+    return data
+
+
+def _page_meta(p: FarmPage) -> dict:
+    d = p.to_dict()
+    d.pop("text")
+    return d
+
+
+def _write_texts(work_dir: Path, split: str, texts: list[str]) -> None:
+    import gzip
+
+    with gzip.open(work_dir / f"texts-{split}.jsonl.gz", "wt", encoding="utf-8") as fh:
+        for t in texts:
+            fh.write(json.dumps(t) + "\n")
+
+
+def split_texts(split: str, work_dir: Path = WORK_DIR) -> list[str]:
+    """Texts of a split's pages, as cached by :func:`build_dataset` (for text baselines)."""
+    import gzip
+
+    with gzip.open(work_dir / f"texts-{split}.jsonl.gz", "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
