@@ -1,0 +1,160 @@
+"""``farmscore queue``: the moderation queue from the command line.
+
+    farmscore queue migrate                       create / upgrade the database (Alembic, to head)
+    farmscore queue serve [--host H] [--port P]   the web app (JSON API + pages)
+    farmscore queue import --jsonl FILE           score pages and queue those past the risk threshold
+    farmscore queue export [-o FILE]              decisions as a labelled JSONL data set
+    farmscore queue add-user NAME [--password P]  add a moderator (password from stdin otherwise)
+
+The database is ``--db`` or ``$FARMSCORE_DB`` (default ``sqlite:///farmscore-queue.db``);
+PostgreSQL by URL, e.g. ``postgresql+psycopg://user@host/db``. The risk threshold is
+``--risk`` or ``$FARMSCORE_QUEUE_RISK`` (default 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from typing import TextIO
+
+
+def register(subparsers) -> None:
+    """Add the ``queue`` command and its actions to a CLI's subparsers."""
+    p = subparsers.add_parser("queue", help="the moderation queue (serve, import, export, users)")
+    actions = p.add_subparsers(dest="queue_action", required=True)
+
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", default=None,
+                    help="database URL (default $FARMSCORE_DB or sqlite:///farmscore-queue.db)")
+
+    m = actions.add_parser("migrate", parents=[db], help="upgrade the database schema to head")
+    m.set_defaults(func=run_migrate)
+
+    s = actions.add_parser("serve", parents=[db], help="run the web app")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8400)
+    s.add_argument("--risk", type=float, default=None, help="queue threshold for POSTed texts")
+    s.add_argument("--index", default=None, help="originality index for scoring POSTed texts")
+    s.add_argument("--root-path", default="", help="URL prefix when behind a proxy")
+    s.add_argument("--lease-seconds", type=int, default=600)
+    s.set_defaults(func=run_serve)
+
+    i = actions.add_parser("import", parents=[db], help="score pages and queue the risky ones")
+    i.add_argument("--jsonl", required=True,
+                   help='one {"id","text","url"?} or one scored record (with "text") a line; "-": stdin')
+    i.add_argument("--risk", type=float, default=None, help="queue threshold (default $FARMSCORE_QUEUE_RISK or 0.5)")
+    i.add_argument("--index", default=None, help="originality index (path or redis:// URL)")
+    i.add_argument("--force", action="store_true", help="queue every page, whatever its risk")
+    i.set_defaults(func=run_import)
+
+    e = actions.add_parser("export", parents=[db], help="decisions as labelled JSONL")
+    e.add_argument("-o", "--output", default=None, help="output file (default stdout)")
+    e.set_defaults(func=run_export)
+
+    u = actions.add_parser("add-user", parents=[db], help="add a moderator or reset a password")
+    u.add_argument("name")
+    u.add_argument("--password", default=None, help="default: read from stdin (or prompt)")
+    u.set_defaults(func=run_add_user)
+
+
+def _queue(args, **kwargs):
+    from moderation.db import default_db_url, make_engine, migrate
+    from moderation.service import ModerationQueue
+
+    engine = make_engine(args.db or default_db_url())
+    migrate(engine)
+    return ModerationQueue(engine, **kwargs)
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    from moderation.db import current_revision, default_db_url, make_engine, migrate
+
+    engine = make_engine(args.db or default_db_url())
+    migrate(engine)
+    print(f"farmscore queue: database at revision {current_revision(engine)}", file=sys.stderr)
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from moderation.app import create_queue_app
+    from scoring.score import build_scorer
+
+    app = create_queue_app(args.db, risk_threshold=args.risk, lease_seconds=args.lease_seconds,
+                           scorer_factory=lambda: build_scorer(index=args.index))
+    uvicorn.run(app, host=args.host, port=args.port, root_path=args.root_path)
+    return 0
+
+
+def run_import(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
+    """Exit 0 when every line was read (queued, below threshold or already queued), 1 when
+    some lines were refused (reported with their line number), 2 when the file is missing."""
+    from moderation.service import QueueError
+    from scoring.score import build_scorer
+
+    err = stderr or sys.stderr
+    q = _queue(args, risk_threshold=args.risk, scorer_factory=lambda: build_scorer(index=args.index))
+    try:
+        src = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")
+    except OSError as exc:
+        print(f"farmscore queue import: {exc}", file=err)
+        return 2
+    totals = {"read": 0, "queued": 0, "below_threshold": 0, "duplicate": 0, "refused": 0}
+    with src:
+        for lineno, line in enumerate(src, 1):
+            if not line.strip():
+                continue
+            totals["read"] += 1
+            try:
+                rec = json.loads(line)
+                if not isinstance(rec, dict):
+                    raise QueueError("expected a JSON object")
+                if "originality" in rec or "quality" in rec or "error" in rec:
+                    res = q.enqueue(rec, force=args.force)
+                else:
+                    text, pid = rec.get("text"), rec.get("id")
+                    if not isinstance(text, str) or pid is None or isinstance(pid, (dict, list)):
+                        raise QueueError("need 'id' and 'text' (a string)")
+                    res = q.enqueue_text(text, str(pid), rec.get("url"), force=args.force)
+            except (json.JSONDecodeError, QueueError) as exc:
+                totals["refused"] += 1
+                print(f"line {lineno}: {exc}", file=err)
+                continue
+            totals[res.reason] += 1
+    print("farmscore queue import: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in totals.items())
+          + f" (threshold {q.risk_threshold})", file=err)
+    return 1 if totals["refused"] else 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    q = _queue(args)
+    out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
+    n = 0
+    try:
+        for rec in q.export():
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"farmscore queue export: {n} labelled pages", file=sys.stderr)
+    return 0
+
+
+def run_add_user(args: argparse.Namespace) -> int:
+    from moderation.service import QueueError
+
+    pw = args.password
+    if pw is None:
+        pw = getpass.getpass(f"password for {args.name}: ") if sys.stdin.isatty() \
+            else sys.stdin.readline().rstrip("\r\n")
+    try:
+        _queue(args).add_moderator(args.name, pw)
+    except QueueError as exc:
+        print(f"farmscore queue add-user: {exc}", file=sys.stderr)
+        return 2
+    print(f"farmscore queue: moderator {args.name!r} can sign in", file=sys.stderr)
+    return 0

@@ -1,0 +1,383 @@
+"""The moderation queue as a standalone FastAPI app: a JSON API under ``/api`` and HTML pages.
+
+``create_queue_app(db_url)`` is self-contained so it can run alone (``farmscore queue
+serve``) or be mounted under the scoring API (``api.mount("/queue", create_queue_app(url))``):
+every link, form and script URL is built from the request's ``root_path``, so the pages work
+at ``/`` and at ``/queue/`` alike.
+
+Pages: ``/`` (the queue: views by priority, newest, score; filter by technique),
+``/review`` (claim and triage, keyboard driven), ``/items/{id}`` (read-only item view),
+``/log`` (the audit trail), ``/export`` (the labelled data set, JSONL), ``/login``.
+
+Safety: page text only ever reaches HTML through Jinja2 autoescape and the script only uses
+``textContent``; a Content-Security-Policy forbids inline scripts as a second wall. Cookie
+sessions are SameSite=Lax, and state-changing API calls authenticated by cookie must be
+``application/json`` (which a cross-site form cannot send), so no CSRF token is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from moderation.auth import SESSION_COOKIE, Sessions, default_secret
+from moderation.db import default_db_url, make_engine, migrate
+from moderation.highlight import css_class, likely_original, segments, source_segments
+from moderation.service import (ACTIONS, DEFAULT_LEASE_SECONDS, VIEWS, Invalid, ModerationQueue,
+                                QueueError)
+
+HERE = Path(__file__).resolve().parent
+#: Techniques a moderator can name beyond the item's own signals (the simulator's names).
+EXTRA_TECHNIQUES = ("copy", "spun", "paraphrase", "rewrite", "other")
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def _base(request: Request) -> str:
+    """The URL prefix the app is served under ('' standalone, '/queue' when mounted)."""
+    return (request.scope.get("root_path") or "").rstrip("/")
+
+
+def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
+                     risk_threshold: float | None = None,
+                     lease_seconds: int = DEFAULT_LEASE_SECONDS,
+                     secret_key: str | None = None, run_migrations: bool = True,
+                     scorer_factory: Callable[[], Any] | None = None,
+                     source_lookup: Callable[[str], str | None] | None = None,
+                     secure_cookies: bool | None = None) -> FastAPI:
+    """Build the queue app over ``db_url`` (default ``$FARMSCORE_DB`` or a SQLite file).
+
+    ``scorer`` scores texts posted to ``/api/items`` (built lazily with ``build_scorer()``
+    when None); ``source_lookup(source_id)`` may return a source's text when records did
+    not carry it; ``run_migrations`` upgrades the database to head first.
+    """
+    engine = make_engine(db_url or default_db_url())
+    if run_migrations:
+        migrate(engine)
+    q = ModerationQueue(engine, risk_threshold=risk_threshold, lease_seconds=lease_seconds,
+                        scorer=scorer, scorer_factory=scorer_factory, source_lookup=source_lookup)
+    sessions = Sessions(secret_key or default_secret())
+    env = Environment(loader=FileSystemLoader(HERE / "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+    env.filters["evclass"] = css_class
+    env.filters["pct"] = lambda v: f"{float(v):.2f}" if v is not None else "–"
+
+    app = FastAPI(title="farmscore moderation queue", docs_url="/api/docs",
+                  openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.queue = q
+    app.state.engine = engine
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        resp = await call_next(request)
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    @app.exception_handler(QueueError)
+    async def _queue_error(_request: Request, exc: QueueError):
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    # ---- who is asking --------------------------------------------------------------
+    def current_moderator(request: Request) -> str | None:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        via_cookie = token is None
+        name = sessions.read(token or request.cookies.get(SESSION_COOKIE))
+        if name is None or not q.moderator_exists(name):
+            return None
+        if via_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                raise HTTPException(415, "API calls with a session cookie must send application/json")
+        return name
+
+    def api_user(request: Request) -> str:
+        name = current_moderator(request)
+        if name is None:
+            raise HTTPException(401, "sign in first (POST /api/login, or the login page)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return name
+
+    def render(request: Request, template: str, user: str | None, **ctx) -> HTMLResponse:
+        base = _base(request)
+        html = env.get_template(template).render(base=base, user=user, request=request, **ctx)
+        return HTMLResponse(html)
+
+    def set_session(request: Request, resp: Response, name: str) -> None:
+        secure = request.url.scheme == "https" if secure_cookies is None else secure_cookies
+        resp.set_cookie(SESSION_COOKIE, sessions.issue(name), max_age=sessions.max_age,
+                        path=(_base(request) or "") + "/", httponly=True, samesite="lax",
+                        secure=secure)
+
+    # ---- JSON API -------------------------------------------------------------------
+    api = APIRouter(prefix="/api")
+
+    @api.post("/login")
+    async def api_login(request: Request) -> JSONResponse:
+        """Sign in: returns a Bearer token and sets the session cookie."""
+        body = await _json_body(request)
+        name, pw = str(body.get("name", "")), str(body.get("password", ""))
+        if not q.check_login(name, pw):
+            raise HTTPException(401, "wrong name or password")
+        resp = JSONResponse({"moderator": name, "token": sessions.issue(name)})
+        set_session(request, resp, name)
+        return resp
+
+    @api.get("/me")
+    def api_me(user: str = Depends(api_user)) -> dict:
+        return {"moderator": user}
+
+    async def post_items(request: Request, user: str = Depends(api_user)) -> JSONResponse:
+        """Offer a page to the queue: ``{"text", "id"?, "url"?, "force"?}`` is scored here;
+        a scored record (``farmscore score`` output plus ``text``), bare or as
+        ``{"record": {...}}``, is taken as it is. Queued only when risk >= threshold."""
+        body = await _json_body(request)
+        force = bool(body.get("force", False))
+        rec = body.get("record", body)
+        if not isinstance(rec, dict):
+            raise Invalid("'record' must be an object")
+        if "originality" in rec or "quality" in rec:
+            res = q.enqueue(rec, force=force)
+        else:
+            text = rec.get("text")
+            if not isinstance(text, str):
+                raise Invalid("send 'text' (to be scored) or a scored record")
+            pid = rec.get("id")
+            if pid is None:
+                import hashlib
+
+                pid = "sha1:" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+            from starlette.concurrency import run_in_threadpool
+
+            res = await run_in_threadpool(q.enqueue_text, text, str(pid), rec.get("url"), force)
+        return JSONResponse(res.to_dict(), status_code=201 if res.queued else 200)
+
+    api.add_api_route("/items", post_items, methods=["POST"])
+
+    @api.get("/items")
+    def api_list(view: str = "priority", technique: str | None = None,
+                 status: str | None = "pending", limit: int = 50, offset: int = 0,
+                 user: str = Depends(api_user)) -> dict:
+        return {"items": q.list_items(view, technique, status or None, limit, offset),
+                "counts": q.counts()}
+
+    @api.get("/items/{item_id}")
+    def api_item(item_id: int, user: str = Depends(api_user)) -> dict:
+        return _visible(q.get_item(item_id), user)
+
+    @api.post("/claim")
+    async def api_claim(request: Request, user: str = Depends(api_user)) -> dict:
+        body = await _json_body(request, allow_empty=True)
+        from starlette.concurrency import run_in_threadpool
+
+        item = await run_in_threadpool(q.claim_next, user, str(body.get("view", "priority")),
+                                       body.get("technique") or None)
+        return {"item": _visible(item, user) if item else None}
+
+    @api.post("/items/{item_id}/claim")
+    def api_claim_item(item_id: int, user: str = Depends(api_user)) -> dict:
+        return {"item": _visible(q.claim_item(user, item_id), user)}
+
+    @api.post("/items/{item_id}/decision")
+    async def api_decide(item_id: int, request: Request, user: str = Depends(api_user)) -> JSONResponse:
+        """approve / reject (with techniques) / skip, under the lease token of the claim."""
+        body = await _json_body(request)
+        techs = body.get("techniques") or []
+        if not isinstance(techs, list):
+            raise Invalid("'techniques' must be a list of names")
+        from starlette.concurrency import run_in_threadpool
+
+        dec = await run_in_threadpool(q.decide, user, item_id, str(body.get("lease_token", "")),
+                                      str(body.get("action", "")), techs)
+        return JSONResponse(dec, status_code=200 if dec["replayed"] else 201)
+
+    @api.post("/items/{item_id}/renew")
+    async def api_renew(item_id: int, request: Request, user: str = Depends(api_user)) -> dict:
+        body = await _json_body(request)
+        until = q.renew(user, item_id, str(body.get("lease_token", "")))
+        return {"lease_expires_at": until.isoformat(timespec="seconds") + "Z"}
+
+    @api.post("/items/{item_id}/release")
+    async def api_release(item_id: int, request: Request, user: str = Depends(api_user)) -> dict:
+        body = await _json_body(request)
+        q.release(user, item_id, str(body.get("lease_token", "")))
+        return {"released": item_id}
+
+    @api.post("/undo")
+    def api_undo(user: str = Depends(api_user)) -> dict:
+        """Undo my latest decision still in force (appends an 'undo' entry)."""
+        return q.undo(user)
+
+    @api.get("/log")
+    def api_log(limit: int = 200, moderator: str | None = None, item_id: int | None = None,
+                user: str = Depends(api_user)) -> dict:
+        return {"decisions": q.log(limit, moderator, item_id)}
+
+    @api.get("/stats")
+    def api_stats(user: str = Depends(api_user)) -> dict:
+        return {**q.counts(), "risk_threshold": q.risk_threshold,
+                "techniques": dict(q.techniques())}
+
+    @api.get("/export")
+    def api_export(user: str = Depends(api_user)) -> StreamingResponse:
+        return _export_response()
+
+    app.include_router(api)
+    # the issue names it POST /items; the same handler answers there too
+    app.add_api_route("/items", post_items, methods=["POST"], include_in_schema=False)
+
+    def _export_response() -> StreamingResponse:
+        def lines():
+            for rec in q.export():
+                yield json.dumps(rec, ensure_ascii=False) + "\n"
+        return StreamingResponse(lines(), media_type="application/x-ndjson", headers={
+            "Content-Disposition": 'attachment; filename="farmscore-labels.jsonl"'})
+
+    # ---- HTML pages -----------------------------------------------------------------
+    def page_user(request: Request) -> str | None:
+        return current_moderator(request)
+
+    def to_login(request: Request) -> RedirectResponse:
+        nxt = request.url.path
+        if request.url.query:
+            nxt += "?" + request.url.query
+        return RedirectResponse(f"{_base(request)}/login?{urlencode({'next': nxt})}", 303)
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, next: str = "", error: str = "") -> HTMLResponse:
+        return render(request, "login.html", None, next=next, error=error)
+
+    @app.post("/login")
+    async def login_submit(request: Request) -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        name = (form.get("name") or [""])[0]
+        pw = (form.get("password") or [""])[0]
+        nxt = (form.get("next") or [""])[0]
+        base = _base(request)
+        if not q.check_login(name, pw):
+            return render(request, "login.html", None, next=nxt,
+                          error="Wrong name or password.")
+        # only ever redirect inside this app (no open redirect through ?next=)
+        target = nxt if nxt.startswith(base + "/") and not nxt.startswith("//") else base + "/"
+        resp = RedirectResponse(target, 303)
+        set_session(request, resp, name)
+        return resp
+
+    @app.post("/logout")
+    def logout(request: Request) -> RedirectResponse:
+        resp = RedirectResponse(f"{_base(request)}/login", 303)
+        resp.delete_cookie(SESSION_COOKIE, path=(_base(request) or "") + "/")
+        return resp
+
+    @app.get("/", response_class=HTMLResponse)
+    def queue_page(request: Request, view: str = "priority", technique: str = "",
+                   status: str = "pending") -> Response:
+        user = page_user(request)
+        if user is None:
+            return to_login(request)
+        if view not in VIEWS:
+            view = "priority"
+        status = status if status in ("pending", "decided") else "pending"
+        rows = q.list_items(view, technique or None, status, limit=200)
+        return render(request, "queue.html", user, rows=rows, view=view, views=VIEWS,
+                      technique=technique, techniques=q.techniques(), counts=q.counts(),
+                      status=status, threshold=q.risk_threshold,
+                      review_qs=urlencode({k: v for k, v in (("view", view),
+                                                             ("technique", technique)) if v}))
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review_page(request: Request, view: str = "priority", technique: str = "") -> Response:
+        user = page_user(request)
+        if user is None:
+            return to_login(request)
+        if view not in VIEWS:
+            view = "priority"
+        item = q.claim_next(user, view, technique or None)
+        return render(request, "review.html", user, **_item_context(item), view=view,
+                      technique=technique, counts=q.counts(), reviewing=True,
+                      review_qs=urlencode({k: v for k, v in (("view", view),
+                                                             ("technique", technique)) if v}))
+
+    @app.get("/items/{item_id}", response_class=HTMLResponse)
+    def item_page(request: Request, item_id: int) -> Response:
+        user = page_user(request)
+        if user is None:
+            return to_login(request)
+        item = q.get_item(item_id)
+        return render(request, "review.html", user, **_item_context(item), view="priority",
+                      technique="", counts=q.counts(), reviewing=False, review_qs="",
+                      history=q.log(50, item_id=item_id))
+
+    @app.get("/log", response_class=HTMLResponse)
+    def log_page(request: Request, moderator: str = "") -> Response:
+        user = page_user(request)
+        if user is None:
+            return to_login(request)
+        return render(request, "log.html", user, rows=q.log(500, moderator or None),
+                      moderator=moderator)
+
+    @app.get("/export")
+    def export_page(request: Request) -> Response:
+        if page_user(request) is None:
+            return to_login(request)
+        return _export_response()
+
+    return app
+
+
+def _visible(item: dict, user: str) -> dict:
+    """An item as the API shows it: the lease token only to the moderator holding it."""
+    out = dict(item)
+    if out.get("claimed_by") != user:
+        out.pop("lease_token", None)
+    return out
+
+
+def _item_context(item: dict | None) -> dict:
+    """Everything the item template needs, computed here so the template stays dumb."""
+    if item is None:
+        return {"item": None}
+    signals = sorted(((k, v) for k, v in (item["signals"] or {}).items() if v > 0),
+                     key=lambda kv: (-kv[1], kv[0]))
+    detected = set(item["techniques_detected"])
+    src = item.get("source") if isinstance(item.get("source"), dict) else None
+    if src:
+        detected.add("copy")
+    vocab = list(dict.fromkeys([*sorted(item["signals"] or {}), *EXTRA_TECHNIQUES]))
+    chosen = set(item.get("techniques") or []) or detected
+    evidence = []
+    for i, ev in enumerate(item["evidence"] or []):
+        evidence.append({**ev, "index": i, "css": css_class(ev["signal"]),
+                         "likely_original": likely_original(ev.get("detail", ""))})
+    src_segs = None
+    if src and item.get("source_text"):
+        src_segs = source_segments(item["source_text"], src.get("matched") or [])
+    return {"item": item, "signals": signals, "segments": segments(item["text"], item["evidence"] or []),
+            "evidence": evidence, "source": src, "source_segments": src_segs,
+            "vocab": [(t, t in chosen) for t in vocab], "actions": ACTIONS}
+
+
+async def _json_body(request: Request, allow_empty: bool = False) -> dict:
+    raw = await request.body()
+    if not raw.strip():
+        if allow_empty:
+            return {}
+        raise Invalid("send a JSON object")
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Invalid(f"malformed JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise Invalid("send a JSON object")
+    return body
