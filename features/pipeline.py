@@ -17,6 +17,8 @@ from features.clickbait import ClickbaitTailExtractor
 from features.document import DEFAULT_MAX_CHARS, Document
 from features.duplication import DuplicationExtractor
 from features.foreign_script import ForeignScriptExtractor
+from features.originality import OriginalityExtractor
+from features.spinning import SpinningExtractor
 from features.template_headings import TemplateHeadingExtractor
 from features.textstats import TextStatsExtractor
 
@@ -31,6 +33,8 @@ def default_extractors(index=None) -> list:
         TemplateHeadingExtractor(),
         ForeignScriptExtractor(),
         TextStatsExtractor(),
+        SpinningExtractor(),
+        OriginalityExtractor(index=index),
     ]
 
 
@@ -90,6 +94,11 @@ class FeaturePipeline:
             features.update(out.features)
             evidence.extend(out.evidence)
             meta.update(out.meta)
+        source = meta.get("source")
+        if source and doc.offset_map is not None:
+            for m in source.get("matched", []):
+                m["start"], m["end"] = doc.to_original(m["start"], m["end"])
+                m["text"] = doc.text[m["start"]:m["end"]][:300]
         return PageFeatures(features, [self._to_original(doc, s) for s in evidence], meta, doc)
 
     @staticmethod

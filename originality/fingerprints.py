@@ -4,7 +4,13 @@ Why three: a content farm either copies (word shingles survive), spins (a synony
 replaces content words but keeps function words, names and numbers: the *immutables* of
 DSpin, Zhang et al., NDSS 2014), or paraphrases (every sentence changes, but the quotes,
 names and numbers of the source stay). Each method turns a page into a set of 32-bit
-hashes; sets are compared exactly (Jaccard / containment) and MinHash-sketched for LSH.
+hashes that is compared exactly (containment, Jaccard) once a candidate is found.
+
+The names-numbers-quotes ("nnq") fingerprint is weighted: sharing "Bessent", "Merdeka" and
+"118" is strong evidence, sharing "London" and "2" is not. Weights come from word rarity
+(wordfreq, already a project dependency). Besides single items it keeps *pairs* of items
+that occur close together, because a paraphrase keeps facts together ("Bessent ... Geneva
+... 90-day") while an unrelated article on the same topic mentions the same names apart.
 
 Hashes must be stable across processes and machines (an index built today is queried by
 another replica tomorrow), so words are hashed with CRC-32, never Python's ``hash``.
@@ -13,9 +19,10 @@ another replica tomorrow), so words are hashed with CRC-32, never Python's ``has
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -25,19 +32,24 @@ from features.document import WORD_RE, Document
 #: Word shingle length for copies: 5 words is specific enough that two independent news
 #: articles rarely share one, short enough that light edits leave most shingles intact.
 SHINGLE_WORDS = 5
-#: Immutable shingle length. Immutables are mostly function words, so a run of 5 of them
-#: ("of the", "on the") is common; it is their *sequence with names and numbers* that is
-#: specific. Measured on the seeds and BBC (see training/eval_originality.py).
+#: Immutable shingle length (DSpin uses runs of immutables; 5 keeps "of the" noise low).
 IMMUTABLE_WORDS = 5
 #: Words per shingle inside quoted speech.
 QUOTE_WORDS = 3
+#: nnq items this close (in item order) form a pair.
+PAIR_WINDOW = 4
 
-_U32 = np.uint64(0xFFFFFFFF)
 _MIX1 = np.uint64(0xFF51AFD7ED558CCD)
 _MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _QUOTE_RE = re.compile(r"[\"“”]([^\"“”\n]{8,600})[\"“”]")
-_SENTENCE_GAP_RE = re.compile(r"[.!?:;\n•|]")
+_SENTENCE_END_RE = re.compile(r"[.!?:;\n•|]")
+
+#: Weight of an nnq item by kind; names get a rarity weight instead (see name_weight).
+QUOTE_WEIGHT = 1.5
+SHORT_NUMBER_WEIGHT = 1.0  # "1", "10": common
+LONG_NUMBER_WEIGHT = 2.0  # "118", "2020", "55.5"
 
 
 @lru_cache(maxsize=1)
@@ -52,6 +64,24 @@ def stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS)
 
 
+@lru_cache(maxsize=1)
+def _word_frequencies() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("en")
+
+
+def name_weight(word: str) -> float:
+    """Rarity of a name: 6.5 minus its Zipf frequency, floored at 0.5.
+
+    Unknown words ("bessent") weigh 6.5, "trump" about 1.6, "london" about 1.5. A direct
+    dictionary lookup (not ``zipf_frequency``, 40 us a call) keeps queries fast.
+    """
+    f = _word_frequencies().get(word)
+    zipf = math.log10(f) + 9.0 if f else 0.0
+    return max(0.5, 6.5 - zipf)
+
+
 def word_hash(word: str) -> int:
     """Stable 32-bit hash of a word (CRC-32: fast, in the standard library)."""
     return zlib.crc32(word.encode("utf-8"))
@@ -59,20 +89,18 @@ def word_hash(word: str) -> int:
 
 def _mix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3 finaliser: spreads combined word hashes over all 64 bits."""
-    with np.errstate(over="ignore"):
-        h = h ^ (h >> np.uint64(33))
-        h = h * _MIX1
-        h = h ^ (h >> np.uint64(33))
-        h = h * _MIX2
-        h = h ^ (h >> np.uint64(33))
-    return h
+    h = h ^ (h >> _S33)
+    h = h * _MIX1
+    h = h ^ (h >> _S33)
+    h = h * _MIX2
+    return h ^ (h >> _S33)
 
 
 def shingle_hashes(token_hashes: np.ndarray, k: int, salt: int = 0) -> np.ndarray:
     """Hash of every run of ``k`` consecutive tokens (position-aligned, unsorted).
 
-    A page shorter than ``k`` tokens yields one shingle of all its tokens, so short pages
-    still have a fingerprint.
+    A sequence shorter than ``k`` yields one shingle of all its tokens, so short pages
+    still have a fingerprint. ``salt`` keeps the methods' hash spaces apart.
     """
     n = len(token_hashes)
     if n == 0:
@@ -80,7 +108,7 @@ def shingle_hashes(token_hashes: np.ndarray, k: int, salt: int = 0) -> np.ndarra
     t = token_hashes.astype(np.uint64)
     k = min(k, n)
     m = n - k + 1
-    acc = np.full(m, np.uint64(salt * 0x9E3779B97F4A7C15 % 2**64 + k), dtype=np.uint64)
+    acc = np.full(m, np.uint64((salt * 0x9E3779B97F4A7C15 + k) % 2**64), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(k):
             acc = _mix64(acc ^ t[j:j + m])
@@ -89,59 +117,37 @@ def shingle_hashes(token_hashes: np.ndarray, k: int, salt: int = 0) -> np.ndarra
 
 @dataclass(slots=True)
 class Tokens:
-    """Words of a page with their character spans in ``doc.norm``."""
+    """Words of a page (lower-cased, curly apostrophes folded) with spans in ``doc.norm``."""
 
     lower: list[str]
     starts: np.ndarray
     ends: np.ndarray
-    capital: np.ndarray  # starts with an upper-case letter
-    initial: np.ndarray  # first word of a sentence or line
+    capital: list[bool]  # starts with an upper-case letter
+    initial: np.ndarray  # first word of a sentence or line (capitalised for grammar)
+    number: list[bool]  # contains a digit
 
 
 def tokenize(norm: str) -> Tokens:
-    """Lower-cased words (curly apostrophes folded) with spans and capitalisation."""
-    lower: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    capital: list[bool] = []
-    initial: list[bool] = []
-    prev_end = 0
-    for m in WORD_RE.finditer(norm):
-        w = m.group()
-        s, e = m.span()
-        lower.append(w.lower().replace("’", "'"))
-        starts.append(s)
-        ends.append(e)
-        capital.append(w[0].isupper())
-        initial.append(prev_end == 0 or bool(_SENTENCE_GAP_RE.search(norm, prev_end, s)))
-        prev_end = e
-    return Tokens(lower, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64),
-                  np.asarray(capital, dtype=bool), np.asarray(initial, dtype=bool))
+    """Words with spans, capitalisation and sentence-initial flags in one pass."""
+    spans = [m.span() for m in WORD_RE.finditer(norm)]
+    words = [norm[s:e] for s, e in spans]
+    starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
+    ends = np.fromiter((e for _, e in spans), dtype=np.int64, count=len(spans))
+    bounds = np.fromiter((m.start() for m in _SENTENCE_END_RE.finditer(norm)), dtype=np.int64)
+    initial = np.ones(len(spans), dtype=bool)
+    if len(spans) > 1:
+        # word i is initial when a sentence end lies between the previous word and it
+        initial[1:] = np.searchsorted(bounds, starts[1:]) > np.searchsorted(bounds, ends[:-1])
+    lower = [w.lower().replace("’", "'") for w in words]
+    return Tokens(lower, starts, ends, [w[:1].isupper() for w in words], initial,
+                  [_is_number(w) for w in lower])
+
+
+_DIGIT_RE = re.compile(r"\d")
 
 
 def _is_number(word: str) -> bool:
-    return any(c.isdigit() for c in word)
-
-
-@dataclass(slots=True)
-class Fingerprint:
-    """The three hash sets of a page, plus what is needed to point at matched text.
-
-    ``*_pos`` arrays are aligned with the unsorted shingle sequence and give, for each
-    shingle, the first and last word index it covers (for evidence spans).
-    """
-
-    text_hash: bytes
-    n_words: int
-    shingles: np.ndarray  # sorted unique uint32
-    immutables: np.ndarray
-    nnq: np.ndarray
-    sh_seq: np.ndarray | None = None  # unsorted, position-aligned
-    im_seq: np.ndarray | None = None
-    im_words: np.ndarray | None = None  # word index of each immutable token
-    nnq_seq: np.ndarray | None = None
-    nnq_spans: np.ndarray | None = None  # (n, 2) char spans of each nnq item
-    tokens: Tokens | None = None
+    return not word.isalpha() and _DIGIT_RE.search(word) is not None
 
 
 def text_hash(norm: str) -> bytes:
@@ -149,53 +155,146 @@ def text_hash(norm: str) -> bytes:
     return hashlib.sha1(" ".join(norm.split()).encode("utf-8")).digest()
 
 
-def _nnq_items(norm: str, tok: Tokens, stops: frozenset[str]) -> tuple[list[int], list[tuple[int, int]]]:
+@dataclass(slots=True)
+class NNQ:
+    """Names, numbers and quote shingles of a page, in text order, with weights."""
+
+    items: np.ndarray  # uint32 hash per occurrence, text order
+    weights: np.ndarray  # float per occurrence
+    spans: np.ndarray  # (n, 2) char spans
+
+
+def nnq_items(norm: str, tok: Tokens) -> NNQ:
     """Names (capitalised, not sentence-initial, not function words), numbers, quote 3-grams."""
-    items: list[int] = []
-    spans: list[tuple[int, int]] = []
+    stops = stop_words()
+    rows: list[tuple[int, int, int, float]] = []
+    initial = tok.initial.tolist()
     for i, w in enumerate(tok.lower):
-        if _is_number(w):
-            continue  # numbers come from _NUMBER_RE so "1,000" and "1000" agree
-        if tok.capital[i] and not tok.initial[i] and w not in stops and len(w) > 1:
-            items.append(word_hash("n:" + w))
-            spans.append((int(tok.starts[i]), int(tok.ends[i])))
+        if tok.capital[i] and not initial[i] and len(w) > 1 and w not in stops \
+                and not tok.number[i]:
+            rows.append((int(tok.starts[i]), int(tok.ends[i]), word_hash("n:" + w), name_weight(w)))
     for m in _NUMBER_RE.finditer(norm):
-        num = m.group().replace(",", "")
-        items.append(word_hash("d:" + num))
-        spans.append(m.span())
+        num = m.group().replace(",", "")  # "1,000" and "1000" agree
+        wt = LONG_NUMBER_WEIGHT if len(num) > 2 else SHORT_NUMBER_WEIGHT
+        rows.append((m.start(), m.end(), word_hash("d:" + num), wt))
     for m in _QUOTE_RE.finditer(norm):
         qs, qe = m.span(1)
-        sel = (tok.starts >= qs) & (tok.ends <= qe)
-        idx = np.flatnonzero(sel)
-        if len(idx) < QUOTE_WORDS:
+        lo, hi = np.searchsorted(tok.starts, qs), np.searchsorted(tok.ends, qe, side="right")
+        if hi - lo < QUOTE_WORDS:
             continue
-        qh = np.fromiter((word_hash(tok.lower[i]) for i in idx), dtype=np.uint64, count=len(idx))
+        qh = np.fromiter((word_hash(w) for w in tok.lower[lo:hi]), dtype=np.uint64, count=hi - lo)
         for j, h in enumerate(shingle_hashes(qh, QUOTE_WORDS, salt=3)):
-            items.append(int(h))
-            spans.append((int(tok.starts[idx[j]]), int(tok.ends[idx[j + QUOTE_WORDS - 1]])))
-    return items, spans
+            rows.append((int(tok.starts[lo + j]), int(tok.ends[lo + j + QUOTE_WORDS - 1]),
+                         int(h), QUOTE_WEIGHT))
+    rows.sort()
+    return NNQ(items=np.fromiter((r[2] for r in rows), dtype=np.uint32, count=len(rows)),
+               weights=np.fromiter((r[3] for r in rows), dtype=np.float64, count=len(rows)),
+               spans=np.asarray([(r[0], r[1]) for r in rows], dtype=np.int64).reshape(-1, 2))
+
+
+def nnq_pairs(nnq: NNQ, window: int = PAIR_WINDOW) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unordered pairs of distinct items at most ``window`` apart: (hash, weight, first index).
+
+    Unordered, because a translation round trip reorders facts inside a sentence.
+    """
+    n = len(nnq.items)
+    hs, ws, idx = [], [], []
+    items = nnq.items.astype(np.uint64)
+    for d in range(1, window + 1):
+        if n <= d:
+            break
+        a, b = items[:-d], items[d:]
+        keep = a != b
+        lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
+        with np.errstate(over="ignore"):
+            h = _mix64((lo << np.uint64(32)) ^ hi ^ np.uint64(0xA5A5A5A5))
+        hs.append((h >> np.uint64(32)).astype(np.uint32))
+        ws.append(np.minimum(nnq.weights[:-d], nnq.weights[d:])[keep])
+        idx.append(np.flatnonzero(keep))
+    if not hs:
+        return np.zeros(0, np.uint32), np.zeros(0), np.zeros(0, np.int64)
+    return np.concatenate(hs), np.concatenate(ws), np.concatenate(idx)
+
+
+def unique_weights(hashes: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique hashes with the largest weight each occurrence carried."""
+    if not len(hashes):
+        return np.zeros(0, np.uint32), np.zeros(0)
+    order = np.lexsort((-weights, hashes))
+    h, w = hashes[order], weights[order]
+    first = np.concatenate([[True], h[1:] != h[:-1]])
+    return h[first], w[first]
+
+
+@dataclass(slots=True)
+class Fingerprint:
+    """Everything the index stores about a page, and (query side) what evidence needs.
+
+    Stored: ``text_hash``, ``n_words`` and the four sorted unique hash sets. The rest is
+    kept only for the page being queried, to weigh shared facts and point at matched text.
+    """
+
+    text_hash: bytes
+    n_words: int
+    shingles: np.ndarray
+    immutables: np.ndarray
+    nnq: np.ndarray
+    pairs: np.ndarray
+    # query side only
+    nnq_w: np.ndarray | None = None  # weights aligned with ``nnq``
+    pairs_w: np.ndarray | None = None
+    tokens: Tokens | None = None
+    sh_seq: np.ndarray | None = None
+    im_seq: np.ndarray | None = None
+    im_words: np.ndarray | None = None
+    nnq_occ: NNQ | None = None
+    extra: dict = field(default_factory=dict)
 
 
 def fingerprint(doc: Document | str, keep_positions: bool = False) -> Fingerprint:
-    """All three fingerprints of a page; with ``keep_positions`` also what evidence needs."""
+    """All fingerprints of a page; with ``keep_positions`` also weights and evidence data."""
     norm = doc.norm if isinstance(doc, Document) else doc
     tok = tokenize(norm)
     stops = stop_words()
-    wh = np.fromiter((word_hash(w) for w in tok.lower), dtype=np.uint64, count=len(tok.lower))
+    crc = zlib.crc32
+    wh = np.asarray([crc(w.encode()) for w in tok.lower], dtype=np.uint64)
     sh_seq = shingle_hashes(wh, SHINGLE_WORDS, salt=1)
-    im_mask = np.fromiter(
-        ((w in stops) or tok.capital[i] or _is_number(w) for i, w in enumerate(tok.lower)),
-        dtype=bool, count=len(tok.lower))
-    im_words = np.flatnonzero(im_mask)
+    im_words = np.asarray(
+        [i for i, (w, c, d) in enumerate(zip(tok.lower, tok.capital, tok.number))
+         if c or d or w in stops], dtype=np.int64)
     im_seq = shingle_hashes(wh[im_words], IMMUTABLE_WORDS, salt=2)
-    items, spans = _nnq_items(norm, tok, stops)
-    nnq_seq = np.asarray(items, dtype=np.uint32)
-    fp = Fingerprint(
-        text_hash=text_hash(norm), n_words=len(tok.lower),
-        shingles=np.unique(sh_seq), immutables=np.unique(im_seq), nnq=np.unique(nnq_seq))
+    occ = nnq_items(norm, tok)
+    nnq_h, nnq_w = unique_weights(occ.items, occ.weights)
+    ph, pw, _ = nnq_pairs(occ)
+    pairs_h, pairs_w = unique_weights(ph, pw)
+    fp = Fingerprint(text_hash=text_hash(norm), n_words=len(tok.lower),
+                     shingles=np.unique(sh_seq), immutables=np.unique(im_seq),
+                     nnq=nnq_h, pairs=pairs_h)
     if keep_positions:
-        fp.sh_seq, fp.im_seq, fp.im_words = sh_seq, im_seq, im_words
-        fp.nnq_seq = nnq_seq
-        fp.nnq_spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-        fp.tokens = tok
+        fp.nnq_w, fp.pairs_w = nnq_w, pairs_w
+        fp.tokens, fp.sh_seq, fp.im_seq, fp.im_words, fp.nnq_occ = tok, sh_seq, im_seq, im_words, occ
     return fp
+
+
+# ---- storage form ------------------------------------------------------------------
+_SETS = ("shingles", "immutables", "nnq", "pairs")
+
+
+def pack_sets(fp: Fingerprint) -> bytes:
+    """The four hash sets as one blob: 4 little-endian uint32 lengths, then the hashes."""
+    arrays = [getattr(fp, name).astype("<u4", copy=False) for name in _SETS]
+    head = np.asarray([len(a) for a in arrays], dtype="<u4")
+    return head.tobytes() + b"".join(a.tobytes() for a in arrays)
+
+
+def unpack_sets(blob: bytes) -> dict[str, np.ndarray]:
+    """Inverse of :func:`pack_sets` (raises ``ValueError`` on a truncated blob)."""
+    head = np.frombuffer(blob, dtype="<u4", count=4)
+    body = np.frombuffer(blob, dtype="<u4", offset=16)
+    if int(head.sum()) != len(body):
+        raise ValueError("fingerprint blob has the wrong length")
+    out, pos = {}, 0
+    for name, n in zip(_SETS, head.tolist()):
+        out[name] = body[pos:pos + n]
+        pos += n
+    return out

@@ -45,7 +45,7 @@ def signals_from_features(f: dict[str, float]) -> dict[str, float]:
     if "spin_score" in f:
         s["spinning"] = _clip(g("spin_score", 0.0))
     if "orig_has_match" in f:
-        s["copied"] = _clip(g("orig_best_similarity", 0.0)) if g("orig_has_match") else 0.0
+        s["copied"] = _clip(0.5 + g("orig_coverage", 0.0)) if g("orig_has_match") else 0.0
     return s
 
 

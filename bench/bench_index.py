@@ -1,0 +1,152 @@
+"""Benchmark the originality index: build time, memory and query latency at scale.
+
+    python -m bench.bench_index --n 200000                 # local (SQLite) backend
+    python -m bench.bench_index --n 20000 --backend redis  # Redis backend, smaller N
+
+Pages are synthetic: 12-20 sentences drawn from Reuters-21578 and BBC, each word replaced
+with probability ``--mutate`` by a word drawn from the same corpus (so pages share
+sentences' shape and vocabulary, as news does, but not whole 5-word runs, as independent
+pages do not). Queries are a third copies of indexed pages (5% of words changed), a third
+spins (20% of content words replaced), a third new pages; latency is the full
+``Index.query`` (fingerprinting included), one query at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import resource
+import shutil
+import sys
+import time
+import uuid
+
+import numpy as np
+
+_SENT_RE = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentence_pool(limit: int = 200_000) -> list[str]:
+    """Sentences of Reuters and BBC articles (the shared data), 6 words or more."""
+    from training.corpus import bbc_articles, reuters_articles
+
+    out: list[str] = []
+    for a in list(bbc_articles()) + list(reuters_articles(min_words=40)):
+        out += [s for s in _SENT_RE.split(a.body.replace("\n", " ")) if len(s.split()) >= 6]
+        if len(out) >= limit:
+            break
+    return out
+
+
+def mutate(words: list[str], rate: float, vocab: list[str], rng: random.Random) -> list[str]:
+    return [rng.choice(vocab) if rng.random() < rate else w for w in words]
+
+
+def make_page(pool: list[str], vocab: list[str], rng: random.Random, rate: float) -> str:
+    sents = [" ".join(mutate(s.split(), rate, vocab, rng)) for s in rng.sample(pool, rng.randint(12, 20))]
+    return "\n\n".join(" ".join(sents[i:i + 3]) for i in range(0, len(sents), 3))
+
+
+def spin(text: str, rate: float, vocab: list[str], rng: random.Random) -> str:
+    """Replace ``rate`` of lower-case content words (a crude synonym spinner)."""
+    from originality.fingerprints import stop_words
+
+    stops = stop_words()
+    return " ".join(rng.choice(vocab) if (w.isalpha() and w.islower() and w not in stops
+                                          and rng.random() < rate) else w
+                    for w in text.split(" "))
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=200_000, help="pages to index")
+    ap.add_argument("--backend", choices=["local", "redis"], default="local")
+    ap.add_argument("--location", default=None, help="index dir (local) or redis URL")
+    ap.add_argument("--queries", type=int, default=600)
+    ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--mutate", type=float, default=0.4)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", action="store_true", help="keep the index afterwards")
+    args = ap.parse_args(argv)
+
+    from originality import open_index
+
+    print("command: python -m bench.bench_index " + " ".join(sys.argv[1:] if argv is None else argv))
+    rng = random.Random(args.seed)
+    pool = sentence_pool()
+    vocab = [w for s in pool[:20000] for w in s.split()]
+    if args.backend == "local":
+        loc = args.location or f"/tmp/farmscore-bench-{uuid.uuid4().hex[:8]}"
+        shutil.rmtree(loc, ignore_errors=True)
+    else:
+        loc = args.location or f"redis://127.0.0.1:6379/0?prefix=farmscore-bench:{uuid.uuid4().hex[:8]}"
+    index = open_index(loc)
+    redis_before = index.size_bytes() if args.backend == "redis" else 0
+    rss0 = rss_mb()
+    kept: list[tuple[str, str]] = []  # (id, text) of pages later used as query sources
+    keep_every = max(1, args.n // args.queries)
+    t0 = time.perf_counter()
+    gen_s = 0.0
+    for start in range(0, args.n, args.batch):
+        g = time.perf_counter()
+        batch = []
+        for i in range(start, min(args.n, start + args.batch)):
+            text = make_page(pool, vocab, rng, args.mutate)
+            batch.append({"id": f"p{i}", "text": text})
+            if i % keep_every == 0:
+                kept.append((f"p{i}", text))
+        gen_s += time.perf_counter() - g
+        index.add(batch, strict=True)
+        done = min(args.n, start + args.batch)
+        if done % (args.batch * 10) == 0 or done == args.n:
+            el = time.perf_counter() - t0 - gen_s
+            print(f"  {done:,} pages, {el:.0f} s indexing ({el / done * 1e3:.2f} ms/page), "
+                  f"RSS {rss_mb():.0f} MB", file=sys.stderr, flush=True)
+    build_s = time.perf_counter() - t0 - gen_s
+    size = index.size_bytes() - redis_before
+    n = len(index)
+
+    # queries: copies, spins, new pages
+    lat = {"copy": [], "spin": [], "new": []}
+    hits = {"copy": 0, "spin": 0, "new": 0}
+    qrng = random.Random(args.seed + 1)
+    for j, (pid, text) in enumerate(kept[: args.queries]):
+        kind = ("copy", "spin", "new")[j % 3]
+        if kind == "copy":
+            q = " ".join(mutate(text.split(" "), 0.05, vocab, qrng))
+        elif kind == "spin":
+            q = spin(text, 0.2, vocab, qrng)
+        else:
+            q = make_page(pool, vocab, qrng, args.mutate)
+        t = time.perf_counter()
+        matches = index.query(q)
+        lat[kind].append((time.perf_counter() - t) * 1e3)
+        hits[kind] += bool(matches) and (kind == "new" or matches[0].id == pid)
+    allq = np.concatenate([np.asarray(v) for v in lat.values()])
+    print(f"\n| backend | pages | build s | ms/page | RSS MB (peak) | store MB | bytes/page "
+          f"| query p50 ms | query p99 ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.backend} | {n:,} | {build_s:.0f} | {build_s / n * 1e3:.2f} | {rss_mb():.0f} "
+          f"(start {rss0:.0f}) | {size / 2**20:.0f} | {size / n:.0f} | "
+          f"{np.percentile(allq, 50):.2f} | {np.percentile(allq, 99):.2f} |")
+    for k, v in lat.items():
+        a = np.asarray(v)
+        what = "any match (false)" if k == "new" else "source found @1"
+        print(f"  {k:5s}: {len(a)} queries, p50 {np.percentile(a, 50):.2f} ms, "
+              f"p99 {np.percentile(a, 99):.2f} ms, {what}: {hits[k]}/{len(a)}")
+    if args.backend == "redis" and not args.keep:
+        index.store.drop()
+    index.close()
+    if args.backend == "local" and not args.keep:
+        shutil.rmtree(loc, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""``farmscore index add --jsonl FILE [--index PATH]``: add reference pages to the index.
+
+One JSON object a line: ``{"id", "text", "url"?, "published"?}``. Bad lines (malformed
+JSON, missing id or text, empty text, an id already indexed with another text) are
+reported with their line number and skipped; everything else is added in atomic batches,
+so an interrupted run loses at most the batch in flight and never what was indexed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from typing import TextIO
+
+DEFAULT_INDEX = "farmscore-index"
+BATCH = 500
+
+
+def default_index() -> str:
+    """$FARMSCORE_INDEX, else ``farmscore-index/`` in the working directory."""
+    return os.environ.get("FARMSCORE_INDEX") or DEFAULT_INDEX
+
+
+def register(subparsers) -> None:
+    """Add the ``index`` command (with its ``add`` action) to a CLI's subparsers."""
+    p = subparsers.add_parser("index", help="manage the index of seen pages (originality)")
+    actions = p.add_subparsers(dest="index_action", required=True)
+    add = actions.add_parser("add", help="add reference pages from a JSONL file")
+    add.add_argument("--jsonl", required=True,
+                     help='file with one {"id","text","url"?,"published"?} a line ("-": stdin)')
+    add.add_argument("--index", default=None,
+                     help=f"index directory or redis:// URL (default $FARMSCORE_INDEX or "
+                          f"./{DEFAULT_INDEX}/)")
+    add.add_argument("--batch", type=int, default=BATCH, help="pages per atomic write")
+    add.set_defaults(func=run_add)
+
+
+def read_jsonl(fh: TextIO, errors: list[tuple[int, str]]) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for every parseable line; bad lines go to ``errors``."""
+    for lineno, line in enumerate(fh, start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append((lineno, f"malformed JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        if not isinstance(rec, dict):
+            errors.append((lineno, f"expected a JSON object, got {type(rec).__name__}"))
+            continue
+        yield lineno, rec
+
+
+def _flush(index, batch: list[tuple[int, dict]], totals: dict, errors: list) -> None:
+    res = index.add([rec for _, rec in batch], strict=False)
+    totals["added"] += res.added
+    totals["duplicates"] += res.duplicates
+    errors.extend((batch[pos][0], msg) for pos, msg in res.errors)
+    batch.clear()
+
+
+def run_add(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
+    """Exit code 0 when every line was added or already there, 1 when some were skipped,
+    2 when the index or the file could not be opened."""
+    from originality import IndexError_, open_index
+
+    err = stderr or sys.stderr
+    location = args.index or default_index()
+    try:
+        index = open_index(location, create=True)
+    except IndexError_ as exc:
+        print(f"farmscore index: {exc}", file=err)
+        return 2
+    errors: list[tuple[int, str]] = []
+    totals = {"added": 0, "duplicates": 0}
+    t0 = time.monotonic()
+    last_report = t0
+    try:
+        fh = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")
+    except OSError as exc:
+        print(f"farmscore index: cannot read {args.jsonl}: {exc.strerror}", file=err)
+        index.close()
+        return 2
+    try:
+        batch: list[tuple[int, dict]] = []
+        for lineno, rec in read_jsonl(fh, errors):
+            batch.append((lineno, rec))
+            if len(batch) >= max(1, args.batch):
+                _flush(index, batch, totals, errors)
+                if time.monotonic() - last_report >= 5:  # progress every 5 s
+                    last_report = time.monotonic()
+                    done = totals["added"] + totals["duplicates"]
+                    print(f"  {done:,} pages processed, {len(errors):,} errors "
+                          f"({last_report - t0:.0f} s)", file=err)
+        if batch:
+            _flush(index, batch, totals, errors)
+    except UnicodeDecodeError as exc:
+        errors.append((0, f"file is not UTF-8 ({exc.reason}); stopped reading"))
+    finally:
+        if fh is not sys.stdin:
+            fh.close()
+    for lineno, msg in sorted(errors):
+        print(f"  line {lineno}: {msg}", file=err)
+    total = len(index)
+    index.close()
+    print(f"farmscore index: added {totals['added']:,}, skipped duplicates "
+          f"{totals['duplicates']:,}, errors {len(errors):,}; {total:,} pages in {location} "
+          f"({time.monotonic() - t0:.1f} s)", file=err)
+    return 1 if errors else 0

@@ -1,0 +1,403 @@
+"""The index of seen pages: add pages, ask what a page was copied, spun or rewritten from.
+
+Candidates come from three cheap lookups, then a handful are scored exactly
+(``originality.matching``):
+
+* MinHash LSH (datasketch MinHash, datasketch's band/row choice for Jaccard 0.4) over word
+  5-shingles: finds copies;
+* an inverted index over a 1-in-8 sample of immutable 5-shingles (hash mod 8 == 0, so a
+  page and its spin sample the same shingles): finds spins even at Jaccard 0.15, where
+  LSH would need so many bands that every page collides;
+* the same over a 1-in-8 sample of fact pairs: finds paraphrases.
+
+Posting lists longer than ``max_postings`` are ignored: a key shared by that many pages
+("of the U.S. and the") says nothing about which page is the source.
+
+The source is the *earliest* matching page: earliest ``published`` date, then the order
+pages were added. A page is only ever compared with pages older than itself, so adding a
+copy later can never turn its original into "the copy".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+
+import numpy as np
+
+from features.document import Document, InputError
+from originality.errors import (
+    CorruptIndexError,
+    DuplicateIdError,
+    IndexVersionError,
+    InvalidPageError,
+)
+from originality.fingerprints import (
+    IMMUTABLE_WORDS,
+    PAIR_WINDOW,
+    QUOTE_WORDS,
+    SHINGLE_WORDS,
+    Fingerprint,
+    fingerprint,
+    pack_sets,
+    unpack_sets,
+)
+from originality.matching import (
+    Scores,
+    Thresholds,
+    coverage,
+    matched_word_ranges,
+    score,
+    verdict,
+)
+from originality.store import PageRow, RedisStore, SQLiteStore
+
+FORMAT = "farmscore-originality"
+VERSION = "1"
+_TAG_BAND, _TAG_IMM, _TAG_PAIR = 1, 2, 3
+_MAX_EVIDENCE = 10
+
+
+@dataclass(slots=True)
+class Match:
+    """An indexed page the query page matches, and how."""
+
+    id: str
+    url: str | None
+    published: str | None
+    seq: int
+    method: str  # "copy" | "spin" | "paraphrase"
+    similarity: float
+    scores: Scores
+    matched: list[dict] = field(default_factory=list)  # {"start","end","text"} in doc.norm
+    coverage: float = 0.0  # share of the page's words the match explains
+
+    def to_source(self) -> dict:
+        return {"id": self.id, "url": self.url, "published": self.published,
+                "similarity": round(self.similarity, 4), "method": self.method,
+                "matched": self.matched}
+
+
+@dataclass(slots=True)
+class AddResult:
+    """What ``Index.add`` did: counts, and (position, message) for every rejected page."""
+
+    added: int = 0
+    duplicates: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _key(tag: int, value: int) -> int:
+    """A posting key: 3-bit method tag over 60 bits of hash (fits SQLite's signed int64)."""
+    return (tag << 60) | (value & ((1 << 60) - 1))
+
+
+def _normalise_date(value) -> str | None:
+    """ISO date/datetime string, or None; raises ValueError on anything else."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError(f"published must be an ISO date string, got {type(value).__name__}")
+    s = value.strip()
+    try:
+        return datetime.fromisoformat(s.replace("Z", "+00:00")).isoformat() if "T" in s \
+            else date.fromisoformat(s[:10]).isoformat() + s[10:]
+    except ValueError:
+        raise ValueError(f"published {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def validate_page(page) -> tuple[str, Document, str | None, str | None]:
+    """(id, document, url, published) of a page record, or InvalidPageError saying why."""
+    if not isinstance(page, dict):
+        raise InvalidPageError(f"a page must be an object, got {type(page).__name__}")
+    pid = page.get("id")
+    if isinstance(pid, int) and not isinstance(pid, bool):
+        pid = str(pid)
+    if not isinstance(pid, str) or not pid.strip():
+        raise InvalidPageError("page has no id (a non-empty string)")
+    text = page.get("text")
+    if not isinstance(text, str):
+        raise InvalidPageError(f"page {pid!r} has no text")
+    try:
+        doc = Document.from_text(text)
+    except InputError as exc:
+        raise InvalidPageError(f"page {pid!r}: {exc.reason}") from None
+    url = page.get("url")
+    if url is not None and not isinstance(url, str):
+        raise InvalidPageError(f"page {pid!r}: url must be a string")
+    try:
+        published = _normalise_date(page.get("published"))
+    except ValueError as exc:
+        raise InvalidPageError(f"page {pid!r}: {exc}") from None
+    return pid, doc, url or None, published
+
+
+class Index:
+    """Pages seen so far, on a :mod:`originality.store` backend. Use :func:`open_index`.
+
+    ``thresholds`` decides what counts as a match; ``num_perm``, ``lsh_threshold`` and
+    ``sample_mod`` shape the stored keys and are checked against the index on open.
+    """
+
+    def __init__(self, store, create: bool = True, thresholds: Thresholds | None = None,
+                 num_perm: int = 64, lsh_threshold: float = 0.4, sample_mod: int = 8,
+                 max_postings: int = 300, max_candidates: int = 40, min_votes: int = 2):
+        self.store = store
+        self.create = create
+        self.thresholds = thresholds or Thresholds()
+        self.num_perm = num_perm
+        self.lsh_threshold = lsh_threshold
+        self.sample_mod = sample_mod
+        self.max_postings = max_postings
+        self.max_candidates = max_candidates
+        self.min_votes = min_votes
+        self._check_or_init()
+
+    # ---- format ---------------------------------------------------------------------
+    @property
+    def params(self) -> dict:
+        """Everything that changes which keys a page gets; must match the stored index."""
+        return {"shingle_words": SHINGLE_WORDS, "immutable_words": IMMUTABLE_WORDS,
+                "quote_words": QUOTE_WORDS, "pair_window": PAIR_WINDOW,
+                "num_perm": self.num_perm, "lsh_threshold": self.lsh_threshold,
+                "sample_mod": self.sample_mod}
+
+    def _check_or_init(self) -> None:
+        meta = self.store.read_meta()
+        if meta is None:
+            self.store.init({"format": FORMAT, "version": VERSION,
+                             "params": json.dumps(self.params, sort_keys=True)})
+            return
+        if meta.get("format") != FORMAT:
+            raise CorruptIndexError(
+                f"not a farmscore originality index (format {meta.get('format')!r})")
+        if meta.get("version") != VERSION:
+            raise IndexVersionError(
+                f"index format version {meta.get('version')!r}; this farmscore reads version "
+                f"{VERSION}. Rebuild it with `farmscore index add` into a new location.")
+        try:
+            stored = json.loads(meta.get("params", ""))
+        except ValueError:
+            raise CorruptIndexError("index metadata 'params' is not valid JSON") from None
+        if stored != self.params:
+            raise IndexVersionError(
+                f"index was built with parameters {stored}, not {self.params}; "
+                "open it with the same parameters or rebuild it")
+
+    # ---- LSH ------------------------------------------------------------------------
+    @cached_property
+    def _lsh_bands(self) -> list[tuple[int, int]]:
+        """datasketch's optimal (bands, rows) for the Jaccard threshold, as hash ranges."""
+        from datasketch import MinHashLSH
+
+        return MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm).hashranges
+
+    @cached_property
+    def _permutations(self):
+        from datasketch import MinHash
+
+        return MinHash(num_perm=self.num_perm, seed=1).permutations
+
+    def minhash(self, shingles: np.ndarray):
+        """datasketch MinHash of pre-hashed shingles (identity hash: they are hashes)."""
+        from datasketch import MinHash
+
+        m = MinHash(num_perm=self.num_perm, seed=1, hashfunc=int,
+                    permutations=self._permutations, scheme="affine32")
+        m.update_batch(shingles.tolist())
+        return m
+
+    def keys(self, fp: Fingerprint) -> list[int]:
+        """Every posting key of a page: LSH bands, sampled immutables, sampled fact pairs."""
+        out = []
+        if len(fp.shingles):
+            hv = self.minhash(fp.shingles).hashvalues
+            for b, (s, e) in enumerate(self._lsh_bands):
+                d = hashlib.blake2b(hv[s:e].tobytes(), digest_size=8, person=b"band%04d" % b)
+                out.append(_key(_TAG_BAND, int.from_bytes(d.digest(), "little")))
+        m = self.sample_mod
+        out += [_key(_TAG_IMM, int(h)) for h in fp.immutables[fp.immutables % m == 0]]
+        out += [_key(_TAG_PAIR, int(h)) for h in fp.pairs[fp.pairs % m == 0]]
+        return out
+
+    # ---- adding ---------------------------------------------------------------------
+    def add(self, pages: Iterable[dict], strict: bool = True) -> AddResult:
+        """Add page records ``{"id", "text", "url"?, "published"?}`` in one atomic batch.
+
+        An id already indexed with the same text is skipped (adding is idempotent); with a
+        different text it is an error, and the indexed page is kept. With ``strict`` the
+        first bad page raises (:class:`InvalidPageError`, :class:`DuplicateIdError`) and
+        nothing of the batch is written; otherwise bad pages are skipped and listed.
+        """
+        result = AddResult()
+        prepared: list[tuple[int, str, Document, str | None, str | None]] = []
+        for pos, page in enumerate(pages):
+            try:
+                pid, doc, url, pub = validate_page(page)
+            except InvalidPageError as exc:
+                if strict:
+                    raise InvalidPageError(f"page {pos}: {exc}") from None
+                result.errors.append((pos, str(exc)))
+                continue
+            prepared.append((pos, pid, doc, url, pub))
+        existing = self.store.lookup_ids(list({p[1] for p in prepared}))
+        batch_ids: dict[str, bytes] = {}
+        rows: list[PageRow] = []
+        postings: list[tuple[int, int]] = []
+        for pos, pid, doc, url, pub in prepared:
+            fp = fingerprint(doc)
+            known = existing.get(pid, (None, batch_ids.get(pid)))[1]
+            if known is not None:
+                if known == fp.text_hash:
+                    result.duplicates += 1
+                    continue
+                msg = f"id {pid!r} is already indexed with a different text; not replaced"
+                if strict:
+                    raise DuplicateIdError(f"page {pos}: {msg}")
+                result.errors.append((pos, msg))
+                continue
+            batch_ids[pid] = fp.text_hash
+            tmp_seq = -(len(rows) + 1)  # the store assigns the real seq
+            rows.append(PageRow(tmp_seq, pid, url, pub, fp.text_hash, fp.n_words, pack_sets(fp)))
+            postings += [(k, tmp_seq) for k in self.keys(fp)]
+        written = self.store.write(rows, postings)
+        result.added = len(written)
+        result.duplicates += len(rows) - len(written)  # lost a race to another writer
+        return result
+
+    # ---- querying -------------------------------------------------------------------
+    def _candidates(self, fp: Fingerprint, exclude: set[int]) -> list[int]:
+        keys = self.keys(fp)
+        post = self.store.postings(keys, self.max_postings)
+        band: set[int] = set()
+        votes: Counter[int] = Counter()
+        for k, seqs in post.items():
+            if k >> 60 == _TAG_BAND:
+                band.update(seqs)
+            else:
+                votes.update(seqs)
+        chosen = [s for s in band if s not in exclude]
+        for s, v in votes.most_common():
+            if len(chosen) >= self.max_candidates or v < self.min_votes:
+                break
+            if s not in exclude and s not in band:
+                chosen.append(s)
+        return chosen[: self.max_candidates]
+
+    def query(self, doc: Document | str, page_id: str | None = None,
+              published: str | None = None, thresholds: Thresholds | None = None,
+              limit: int = 10) -> list[Match]:
+        """Indexed pages this page matches, its source first; [] when it looks original.
+
+        ``page_id``: the page's own id, if it is (or will be) indexed: never matched, and
+        only pages older than it can be its source. ``published``: its date, same purpose
+        for pages not in the index.
+        """
+        if isinstance(doc, str):
+            doc = Document.from_text(doc)
+        t = thresholds or self.thresholds
+        fp = fingerprint(doc, keep_positions=True)
+        own_seq, own_pub = None, _normalise_date(published) if published else None
+        if page_id is not None:
+            got = self.store.lookup_ids([page_id])
+            if page_id in got:
+                own_seq = got[page_id][0]
+                row = self.store.pages([own_seq])
+                own_pub = own_pub or (row[0].published if row else None)
+        exclude = {own_seq} if own_seq is not None else set()
+        rows = self.store.pages(self._candidates(fp, exclude))
+        matches = []
+        for row in rows:
+            if row.id == page_id or not _older(row, own_seq, own_pub):
+                continue
+            try:
+                sets = unpack_sets(row.fp)
+            except ValueError:
+                raise CorruptIndexError(f"page {row.id!r} has a damaged fingerprint") from None
+            s = score(fp, sets)
+            v = verdict(s, t)
+            if v is None:
+                continue
+            matches.append((row, sets, s, v))
+        matches.sort(key=lambda m: _source_order(m[0]))
+        out = []
+        for row, sets, s, (method, sim) in matches[:limit]:
+            ranges = matched_word_ranges(fp, sets, method)
+            out.append(Match(id=row.id, url=row.url, published=row.published, seq=row.seq,
+                             method=method, similarity=sim, scores=s,
+                             matched=_evidence(doc, fp, ranges),
+                             coverage=coverage(ranges, fp.n_words)))
+        return out
+
+    def __len__(self) -> int:
+        return self.store.count()
+
+    def size_bytes(self) -> int:
+        return self.store.size_bytes()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _older(row: PageRow, own_seq: int | None, own_pub: str | None) -> bool:
+    """May ``row`` be the source of the query page? Only if it comes first.
+
+    For an indexed page "first" is the source order itself (:func:`_source_order`), so
+    the relation is the same one that picks the source and can never be circular. A page
+    not in the index may have any indexed page as its source, except one dated later.
+    """
+    if own_seq is None:
+        return not (own_pub and row.published and row.published > own_pub)
+    return _source_order(row) < (own_pub or "\uffff", own_seq)
+
+
+def _source_order(row: PageRow) -> tuple[str, int]:
+    """Earliest published first, then order added; undated pages after dated ones.
+
+    Undated last: a page whose date we know to be early is better evidence of being the
+    original than one we know nothing about.
+    """
+    return (row.published or "\uffff", row.seq)
+
+
+def _evidence(doc: Document, fp: Fingerprint, ranges: list[tuple[int, int]]) -> list[dict]:
+    """The longest matched passages (at most 10), as char spans of ``doc.norm``, in order."""
+    top = sorted(ranges, key=lambda r: r[0] - r[1])[:_MAX_EVIDENCE]
+    out = []
+    for i, j in sorted(top):
+        s, e = int(fp.tokens.starts[i]), int(fp.tokens.ends[j - 1])
+        out.append({"start": s, "end": e, "text": doc.norm[s:e]})
+    return out
+
+
+def open_index(location: str, create: bool = True, **kwargs) -> Index:
+    """Open (or create) an index: a directory path for local files, or a Redis URL.
+
+    ``redis://host:port/db?prefix=name`` keeps the index in Redis under ``name:*`` so
+    many API replicas share it. Raises :class:`~originality.errors.IndexNotFoundError`,
+    :class:`~originality.errors.CorruptIndexError` or
+    :class:`~originality.errors.IndexVersionError` with a message saying what to do.
+    """
+    loc = str(location)
+    if loc.startswith(("redis://", "rediss://", "unix://")):
+        store = RedisStore(loc, create=create)
+    else:
+        store = SQLiteStore(loc, create=create)
+    try:
+        return Index(store, create=create, **kwargs)
+    except Exception:
+        store.close()
+        raise

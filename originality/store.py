@@ -1,0 +1,300 @@
+"""Where an index lives: the same small storage contract on SQLite files and on Redis.
+
+The matching logic (``originality.index``) only needs five things from storage: metadata
+(format and parameters, checked on open), a sequence number per page (the order pages were
+added, which decides "earliest" when dates are unknown), page records with their packed
+fingerprints, posting lists (key -> page seqs) for LSH bands and sampled hashes, and an
+atomic batch write. Keeping the contract this small is what lets one test suite run
+unchanged against both backends.
+
+SQLite layout (``<dir>/index.sqlite3``, WAL mode)::
+
+    meta(k TEXT PRIMARY KEY, v TEXT)
+    pages(seq INTEGER PRIMARY KEY, id TEXT UNIQUE, url, published, text_hash BLOB,
+          n_words INTEGER, fp BLOB)
+    post(key INTEGER, seq INTEGER, PRIMARY KEY (key, seq)) WITHOUT ROWID
+
+Redis layout (``prefix`` from the URL, default ``farmscore:idx``)::
+
+    {p}:meta   hash   format, version, params
+    {p}:seq    string last sequence number (INCRBY reserves a block)
+    {p}:ids    hash   page id -> seq
+    {p}:pg:N   hash   id, url, published, th, nw, fp
+    {p}:k:KEY  set    seqs (small integer sets: Redis stores them as compact intsets)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from originality.errors import CorruptIndexError, IndexNotFoundError
+
+SQLITE_FILE = "index.sqlite3"
+DEFAULT_REDIS_PREFIX = "farmscore:idx"
+
+
+@dataclass(slots=True)
+class PageRow:
+    """One indexed page as stored (fingerprints packed into ``fp``)."""
+
+    seq: int
+    id: str
+    url: str | None
+    published: str | None
+    text_hash: bytes
+    n_words: int
+    fp: bytes
+
+
+class SQLiteStore:
+    """An index in one SQLite file: reopens instantly, B-tree lookups, atomic batches."""
+
+    def __init__(self, path: str | os.PathLike, create: bool = True):
+        self.path = Path(path)
+        file = self.path / SQLITE_FILE
+        if self.path.exists() and not self.path.is_dir():
+            raise CorruptIndexError(f"{self.path} is a file, not an index directory")
+        if not file.exists():
+            if not create:
+                raise IndexNotFoundError(f"no index at {self.path} (expected {SQLITE_FILE})")
+            self.path.mkdir(parents=True, exist_ok=True)
+        self.file = file
+        try:
+            self.db = sqlite3.connect(file, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA cache_size=-262144")  # 256 MB page cache
+            self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise CorruptIndexError(f"{file} is not a readable index: {exc}") from None
+
+    # ---- metadata -------------------------------------------------------------------
+    def read_meta(self) -> dict | None:
+        try:
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+            if not tables:
+                return None
+            if "meta" not in tables:
+                raise CorruptIndexError(f"{self.file} is an SQLite file but not an index")
+            return {k: v for k, v in self.db.execute("SELECT k, v FROM meta")}
+        except sqlite3.DatabaseError as exc:
+            raise CorruptIndexError(f"{self.file} is not a readable index: {exc}") from None
+
+    def init(self, meta: dict) -> None:
+        with self._tx() as db:
+            db.execute("CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT)")
+            db.execute("CREATE TABLE pages(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+                       " url TEXT, published TEXT, text_hash BLOB NOT NULL,"
+                       " n_words INTEGER NOT NULL, fp BLOB NOT NULL)")
+            db.execute("CREATE TABLE post(key INTEGER NOT NULL, seq INTEGER NOT NULL,"
+                       " PRIMARY KEY (key, seq)) WITHOUT ROWID")
+            db.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+
+    # ---- reads ----------------------------------------------------------------------
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM pages").fetchone()[0]
+
+    def lookup_ids(self, ids: list[str]) -> dict[str, tuple[int, bytes]]:
+        out: dict[str, tuple[int, bytes]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            q = f"SELECT id, seq, text_hash FROM pages WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update({r[0]: (r[1], bytes(r[2])) for r in self.db.execute(q, chunk)})
+        return out
+
+    def postings(self, keys: list[int], cap: int) -> dict[int, list[int]]:
+        """Seqs under each key; keys with more than ``cap`` postings are left out."""
+        cur = self.db.cursor()
+        out = {}
+        for key in keys:
+            seqs = [r[0] for r in cur.execute(
+                "SELECT seq FROM post WHERE key = ? LIMIT ?", (key, cap + 1))]
+            if seqs and len(seqs) <= cap:
+                out[key] = seqs
+        return out
+
+    def pages(self, seqs: list[int]) -> list[PageRow]:
+        if not seqs:
+            return []
+        q = (f"SELECT seq, id, url, published, text_hash, n_words, fp FROM pages "
+             f"WHERE seq IN ({','.join('?' * len(seqs))})")
+        return [PageRow(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], bytes(r[6]))
+                for r in self.db.execute(q, seqs)]
+
+    # ---- writes ---------------------------------------------------------------------
+    def write(self, rows: list[PageRow], postings: list[tuple[int, int]]) -> list[PageRow]:
+        """Add pages (``seq`` assigned here) and postings in one transaction."""
+        with self._tx() as db:
+            last = db.execute("SELECT coalesce(max(seq), 0) FROM pages").fetchone()[0]
+            remap = {}
+            for i, r in enumerate(rows, start=1):
+                remap[r.seq] = last + i
+                r.seq = last + i
+            db.executemany("INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(r.seq, r.id, r.url, r.published, r.text_hash, r.n_words, r.fp)
+                            for r in rows])
+            db.executemany("INSERT OR IGNORE INTO post VALUES (?, ?)",
+                           [(k, remap[s]) for k, s in postings])
+        return rows
+
+    def _tx(self):
+        store = self
+
+        class _Tx:
+            def __enter__(self):
+                store.db.execute("BEGIN IMMEDIATE")
+                return store.db
+
+            def __exit__(self, exc_type, exc, tb):
+                store.db.execute("ROLLBACK" if exc_type else "COMMIT")
+                return False
+
+        return _Tx()
+
+    def size_bytes(self) -> int:
+        """Bytes on disk, after folding the write-ahead log into the main file."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return sum(p.stat().st_size for p in self.path.glob(SQLITE_FILE + "*"))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def parse_redis_url(url: str) -> tuple[str, str]:
+    """Split ``redis://host:port/db?prefix=x`` into the connection URL and the key prefix."""
+    u = urlparse(url)
+    prefix = parse_qs(u.query).get("prefix", [DEFAULT_REDIS_PREFIX])[0]
+    return u._replace(query="").geturl(), prefix
+
+
+class RedisStore:
+    """The same index in Redis, so many API replicas share it. Writes are MULTI/EXEC."""
+
+    def __init__(self, url: str, create: bool = True):
+        import redis
+
+        conn_url, self.prefix = parse_redis_url(url)
+        self.url = url
+        self.r = redis.Redis.from_url(conn_url, decode_responses=False)
+        try:
+            self.r.ping()
+        except redis.RedisError as exc:
+            raise IndexNotFoundError(f"cannot reach Redis at {conn_url}: {exc}") from None
+        self.create = create
+        p = self.prefix
+        self.k_meta, self.k_seq, self.k_ids = f"{p}:meta", f"{p}:seq", f"{p}:ids"
+
+    def _pg(self, seq: int) -> str:
+        return f"{self.prefix}:pg:{seq}"
+
+    def _post(self, key: int) -> str:
+        return f"{self.prefix}:k:{key}"
+
+    def read_meta(self) -> dict | None:
+        import redis
+
+        try:
+            raw = self.r.hgetall(self.k_meta)
+        except redis.ResponseError as exc:
+            raise CorruptIndexError(f"{self.k_meta} is not an index metadata hash: {exc}") from None
+        if not raw:
+            if self.r.exists(self.k_ids) or self.r.exists(self.k_seq):
+                raise CorruptIndexError(f"index keys under {self.prefix!r} but no {self.k_meta}")
+            if not self.create:
+                raise IndexNotFoundError(f"no index under prefix {self.prefix!r} in {self.url}")
+            return None
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def init(self, meta: dict) -> None:
+        # HSETNX on "format" first so two replicas creating at once agree on one writer.
+        if self.r.hsetnx(self.k_meta, "format", meta["format"]):
+            self.r.hset(self.k_meta, mapping=meta)
+
+    def count(self) -> int:
+        return self.r.hlen(self.k_ids)
+
+    def lookup_ids(self, ids: list[str]) -> dict[str, tuple[int, bytes]]:
+        if not ids:
+            return {}
+        seqs = self.r.hmget(self.k_ids, ids)
+        found = {i: int(s) for i, s in zip(ids, seqs) if s is not None}
+        pipe = self.r.pipeline(transaction=False)
+        for s in found.values():
+            pipe.hget(self._pg(s), "th")
+        ths = pipe.execute()
+        return {i: (s, th or b"") for (i, s), th in zip(found.items(), ths)}
+
+    def postings(self, keys: list[int], cap: int) -> dict[int, list[int]]:
+        pipe = self.r.pipeline(transaction=False)
+        for k in keys:
+            pipe.scard(self._post(k))
+        sizes = pipe.execute()
+        small = [k for k, n in zip(keys, sizes) if 0 < n <= cap]
+        for k in small:
+            pipe.smembers(self._post(k))
+        return {k: [int(s) for s in members] for k, members in zip(small, pipe.execute())}
+
+    def pages(self, seqs: list[int]) -> list[PageRow]:
+        pipe = self.r.pipeline(transaction=False)
+        for s in seqs:
+            pipe.hgetall(self._pg(s))
+        out = []
+        for s, h in zip(seqs, pipe.execute()):
+            if not h:
+                continue  # claimed id whose write never completed
+            g = lambda f: h.get(f.encode())  # noqa: E731
+            url, pub = g("url"), g("published")
+            out.append(PageRow(s, g("id").decode(), url.decode() if url else None,
+                               pub.decode() if pub else None, g("th"), int(g("nw")), g("fp")))
+        return out
+
+    def write(self, rows: list[PageRow], postings: list[tuple[int, int]]) -> list[PageRow]:
+        """Claim ids (HSETNX, so concurrent writers never both add one id), then write."""
+        if not rows:
+            return []
+        last = self.r.incrby(self.k_seq, len(rows))
+        remap = {}
+        pipe = self.r.pipeline(transaction=False)
+        for i, r in enumerate(rows):
+            remap[r.seq] = last - len(rows) + 1 + i
+            pipe.hsetnx(self.k_ids, r.id, remap[r.seq])
+        claimed = pipe.execute()
+        kept, kept_old = [], set()
+        for r, ok in zip(rows, claimed):
+            if ok:  # lost claims: another writer added that id first
+                kept_old.add(r.seq)
+                r.seq = remap[r.seq]
+                kept.append(r)
+        tx = self.r.pipeline(transaction=True)
+        for r in kept:
+            tx.hset(self._pg(r.seq), mapping={
+                "id": r.id, "url": r.url or "", "published": r.published or "",
+                "th": r.text_hash, "nw": r.n_words, "fp": r.fp})
+        by_key: dict[int, list[int]] = {}
+        for k, s in postings:
+            if s in kept_old:
+                by_key.setdefault(k, []).append(remap[s])
+        for k, ss in by_key.items():
+            tx.sadd(self._post(k), *ss)
+        tx.execute()
+        return kept
+
+    def size_bytes(self) -> int:
+        return int(self.r.info("memory").get("used_memory", 0))
+
+    def drop(self) -> None:
+        """Delete every key of this index (tests and benchmarks clean up with it)."""
+        for key in self.r.scan_iter(match=f"{self.prefix}:*", count=10_000):
+            self.r.delete(key)
+
+    def close(self) -> None:
+        self.r.close()
+
+
+def meta_json(params: dict) -> str:
+    return json.dumps(params, sort_keys=True)
