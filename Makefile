@@ -4,7 +4,11 @@ PY ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench clean
+.PHONY: setup system demo test bench clean
+
+# Debian packages the tests need: Chromium for the browser tests, WordNet for the spinner.
+# Installed when missing and we are root (as on CI and the developer machines).
+DEBS := chromium wordnet-base
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (set PY=...)"; exit 1; }
@@ -15,10 +19,16 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
+system:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/wordnet ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS); \
+	  else echo "please install the Debian packages: $(DEBS)"; fi; fi
+
 demo: setup
 	$(BIN)/farmscore score --format table seeds/0*.txt
 
-test: setup
+test: setup system
 	$(BIN)/python -m pytest -q
 
 bench: setup

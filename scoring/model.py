@@ -82,10 +82,13 @@ class ModelScorer:
         cal = self.spec["heads"][head]["calibration"]
         return np.interp(raw, cal["x"], cal["y"])
 
+    def raw(self, x: np.ndarray, num_threads: int = 1) -> dict[str, np.ndarray]:
+        """Uncalibrated booster outputs: no ties, so the right thing to rank pages by."""
+        return {h: self.boosters[h].predict(x, num_threads=num_threads) for h in HEADS}
+
     def probabilities(self, x: np.ndarray, num_threads: int = 1) -> dict[str, np.ndarray]:
         """Calibrated P(filler) and P(copied) for each row of ``x``."""
-        return {h: self.calibrate(h, self.boosters[h].predict(x, num_threads=num_threads))
-                for h in HEADS}
+        return {h: self.calibrate(h, r) for h, r in self.raw(x, num_threads).items()}
 
     def score(self, features: dict[str, float]) -> dict:
         return self.score_many([features], num_threads=1)[0]

@@ -91,7 +91,7 @@ class Corpus:
         )
 
     def index_pages(self) -> Iterator[dict]:
-        for split in SPLITS:
+        for split in self.originals:
             for a in self.originals[split]:
                 if is_indexed(a.id):
                     yield {"id": a.id, "text": a.text}
@@ -140,7 +140,47 @@ def featurise(pages: list[FarmPage], index, progress: bool = True) -> np.ndarray
     return x
 
 
-def build_dataset(work_dir: Path = WORK_DIR, progress: bool = True) -> dict[str, dict]:
+_WORKER_PIPE = None
+
+
+def _init_worker(index_path: str) -> None:
+    global _WORKER_PIPE
+    from features.pipeline import FeaturePipeline
+
+    _WORKER_PIPE = FeaturePipeline(index=index_path)
+
+
+def _features_of(args: tuple[str, str]) -> np.ndarray:
+    from features.schema import current_schema
+
+    text, query_id = args
+    return _WORKER_PIPE.run(text, page_id=query_id).vector(current_schema().names)
+
+
+def featurise_parallel(pages: list[FarmPage], index_path: Path, workers: int = 2,
+                       progress: bool = True) -> np.ndarray:
+    """:func:`featurise` over ``workers`` processes, each opening the index read-only."""
+    import multiprocessing as mp
+
+    if workers <= 1:
+        from originality import open_index
+
+        index = open_index(str(index_path), create=False)
+        try:
+            return featurise(pages, index, progress)
+        finally:
+            index.close()
+    jobs = [(p.text, p.query_id) for p in pages]
+    with mp.get_context("fork").Pool(workers, _init_worker, (str(index_path),)) as pool:
+        it = pool.imap(_features_of, jobs, chunksize=16)
+        if progress:
+            from tqdm import tqdm
+
+            it = tqdm(it, total=len(jobs), desc="features", unit="page", mininterval=2)
+        return np.array(list(it), dtype=np.float32).reshape(len(jobs), -1)
+
+
+def build_dataset(work_dir: Path = WORK_DIR, progress: bool = True, workers: int = 2) -> dict[str, dict]:
     """Pages and features of every split, cached in ``work_dir`` by schema hash."""
     from features.schema import current_schema
 
@@ -155,11 +195,11 @@ def build_dataset(work_dir: Path = WORK_DIR, progress: bool = True) -> dict[str,
     corpus = Corpus.load()
     index = build_index(corpus, work_dir / "index")
     data: dict[str, dict] = {}
+    index.close()
     for split in SPLITS:
         pages = corpus.pages(split)
-        x = featurise(pages, index, progress)
+        x = featurise_parallel(pages, work_dir / "index", workers, progress)
         data[split] = {"x": x, "pages": [_page_meta(p) for p in pages]}
-    index.close()
         _write_texts(work_dir, split, [p.text for p in pages])
     np.savez_compressed(cache, **{s: d["x"] for s, d in data.items()})
     meta_path.write_text(json.dumps({s: d["pages"] for s, d in data.items()}))
@@ -189,3 +229,21 @@ def split_texts(split: str, work_dir: Path = WORK_DIR) -> list[str]:
 
     with gzip.open(work_dir / f"texts-{split}.jsonl.gz", "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
+
+
+def evaluation_sample(n_originals: int = 100, split: str = "test", work_dir: Path | None = None,
+                      progress: bool = False) -> dict:
+    """A small held-out sample built from scratch in a few minutes (for the notebook and the
+    tests, which cannot rely on the training cache): the first ``n_originals`` originals of
+    ``split``, farmed with the test kit and scored against an index of every original of that
+    split that is indexed, plus the human-vs-chatgpt human articles."""
+    import tempfile
+
+    corpus = Corpus.load()
+    corpus.originals = {split: corpus.originals[split][:n_originals]}
+    pages = corpus.pages(split)
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        index = build_index(corpus, Path(tmp) / "index")
+        x = featurise(pages, index, progress)
+        index.close()
+    return {"x": x, "pages": [_page_meta(p) for p in pages], "texts": [p.text for p in pages]}

@@ -8,8 +8,8 @@
    (a copy, spin or rewrite of another article). The calibration split (20 % of the BBC
    training originals, by source) is halved by source article: one half for early stopping,
    the other for isotonic calibration, stored as a small (x, y) table.
-3. Thresholds: "farm" past the 99.5th percentile of each head on the calibration half's
-   clean originals (so together <= 1 % false positives), "suspect" past the 95th.
+3. Thresholds: "farm" past the 99.5th percentile of each head on the calibration split's
+   clean pages (so together <= 1 % false positives), "suspect" past the 95th.
 4. Writes ``models/quality.lgb.txt``, ``models/originality.lgb.txt`` and ``models/model.json``,
    logs the run to MLflow (``sqlite:///mlflow.db``) and registers the pyfunc model.
 """
@@ -87,9 +87,10 @@ def train_heads(data: dict, progress: bool = True) -> tuple[dict, dict]:
 
 
 def thresholds(data: dict, boosters: dict, heads: dict) -> dict:
-    """Operating points from the calibration half's clean originals."""
+    """Operating points from the calibration split's clean pages (both halves: neither was
+    used to fit the trees)."""
     ca = data["calib"]
-    mask = ~halves(ca["pages"]) & np.array([not p["techniques"] for p in ca["pages"]])
+    mask = np.array([not p["techniques"] for p in ca["pages"]])
     out = {"farm": {}, "suspect": {}}
     for head in HEADS:
         cal = heads[head]["calibration"]

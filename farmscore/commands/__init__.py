@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("index",)
+MODULES = ("index", "model", "queue", "serve")
 
 
 def register_all(sub) -> None:

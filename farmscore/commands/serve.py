@@ -1,0 +1,56 @@
+"""``farmscore serve [--host] [--port] [--workers]``: run the scoring API under uvicorn.
+
+Limits come from ``FARMSCORE_*`` environment variables (see ``serving.settings``) so the
+same settings apply to every worker process, which uvicorn starts from the import string
+``serving.app:app``. With more than one worker, prometheus_client's multiprocess mode is
+switched on (a temporary ``PROMETHEUS_MULTIPROC_DIR``) so ``/metrics`` counts all workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+
+
+def register(subparsers) -> None:
+    """Add the ``serve`` command to the CLI's subparsers."""
+    p = subparsers.add_parser("serve", help="run the scoring HTTP API (FastAPI + uvicorn)")
+    p.add_argument("--host", default=os.environ.get("FARMSCORE_HOST", "127.0.0.1"),
+                   help="interface to bind (default 127.0.0.1; 0.0.0.0 for all)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("FARMSCORE_PORT", "8000")),
+                   help="TCP port (default 8000)")
+    p.add_argument("--workers", type=int, default=int(os.environ.get("FARMSCORE_WORKERS", "1")),
+                   help="worker processes (default 1; one per core for throughput)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    p.set_defaults(func=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Check the settings in this process first (a bad variable fails fast with a clear
+    message instead of in every worker), then hand over to uvicorn."""
+    import uvicorn
+
+    from serving.settings import Settings
+
+    if args.workers < 1:
+        print("farmscore serve: --workers must be >= 1")
+        return 2
+    try:
+        Settings.from_env()
+    except ValueError as exc:
+        print(f"farmscore serve: {exc}")
+        return 2
+    tmp = None
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        tmp = tempfile.mkdtemp(prefix="farmscore-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tmp
+    try:
+        uvicorn.run("serving.app:app", host=args.host, port=args.port, workers=args.workers,
+                    log_level=args.log_level, access_log=not args.no_access_log)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0

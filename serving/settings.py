@@ -1,0 +1,89 @@
+"""API settings, all from environment variables, read once at app creation.
+
+Why environment variables: the same image runs under uvicorn, in tests and behind a process
+manager; each deployment tunes its limits without a config file (12-factor style). Every
+limit has a safe default so ``farmscore serve`` works with nothing set.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"${name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"${name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"${name} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"${name} must be > 0, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits and locations of one API process (see the README's "Scoring API" section)."""
+
+    #: Largest request body, counted as bytes arrive (chunked bodies too): 413 beyond it.
+    max_body_bytes: int = 32 * 1024 * 1024
+    #: Most pages in one batch request: 422 beyond it.
+    max_batch: int = 500
+    #: Longest ``text``/``html`` of one page in characters: 422 (single) or a per-page
+    #: ``too_large`` error (batch) beyond it.
+    max_text_chars: int = 1_000_000
+    #: Wall-clock limit of one request (waiting for a slot + scoring): 504 beyond it.
+    timeout_s: float = 30.0
+    #: Scoring jobs running at once in this process (threads of the scoring pool). Scoring
+    #: is GIL-bound Python, so more threads add no throughput, only interleave requests;
+    #: 2 keeps one huge page from blocking every small one behind it.
+    max_inflight: int = 2
+    #: Requests allowed to wait for a scoring slot; more are refused at once with 503.
+    max_queue: int = 256
+    #: Retry-After seconds sent with 503 (overload) answers.
+    retry_after_s: int = 1
+    #: Originality index location (path or redis:// URL) or None.
+    index: str | None = None
+    #: SQLAlchemy URL of the moderation database, checked by /readyz, or None.
+    db: str | None = None
+    #: Seconds a /readyz dependency check may take before it counts as unreachable.
+    ready_timeout_s: float = 2.0
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Settings from ``FARMSCORE_*`` variables; keyword overrides win (tests use them)."""
+        d = cls()
+        values = dict(
+            max_body_bytes=_env_int("FARMSCORE_MAX_BODY_BYTES", d.max_body_bytes, 1),
+            max_batch=_env_int("FARMSCORE_MAX_BATCH", d.max_batch, 1),
+            max_text_chars=_env_int("FARMSCORE_MAX_TEXT_CHARS", d.max_text_chars, 1),
+            timeout_s=_env_float("FARMSCORE_TIMEOUT_S", d.timeout_s),
+            max_inflight=_env_int("FARMSCORE_MAX_INFLIGHT", d.max_inflight, 1),
+            max_queue=_env_int("FARMSCORE_MAX_QUEUE", d.max_queue, 0),
+            retry_after_s=_env_int("FARMSCORE_RETRY_AFTER_S", d.retry_after_s, 0),
+            index=os.environ.get("FARMSCORE_INDEX") or None,
+            db=os.environ.get("FARMSCORE_DB") or None,
+            ready_timeout_s=_env_float("FARMSCORE_READY_TIMEOUT_S", d.ready_timeout_s),
+        )
+        names = {f.name for f in fields(cls)}
+        unknown = set(overrides) - names
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        values.update(overrides)
+        return cls(**values)

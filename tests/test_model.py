@@ -1,0 +1,126 @@
+"""The shipped model: loads from text files, is calibrated, and flags the seeds for the right reasons."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from scoring.model import HEADS, ModelScorer, SchemaMismatch
+from scoring.score import build_scorer
+
+FAMILY_OF = {"dup_": "duplication", "tail_": "clickbait", "title_": "clickbait", "bp_": "boilerplate",
+             "tpl_": "template_headings", "fs_": "foreign_script", "ts_": "textstats",
+             "spin_": "spinning", "orig_": "originality"}
+
+
+def family(feature: str) -> str:
+    return next(f for p, f in FAMILY_OF.items() if feature.startswith(p))
+
+
+def top_families(contrib: dict[str, float], k: int = 3) -> set[str]:
+    """Families of the k features that push most towards "farm"."""
+    pushes = sorted(((v, n) for n, v in contrib.items() if n != "(baseline)" and v > 0), reverse=True)
+    return {family(n) for _, n in pushes[:k]}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ModelScorer().load()
+
+
+def first_copy_of_seed_000(text: str) -> str:
+    """The Reuters original stands in as seed 000's first copy: up to where the repeat starts."""
+    para = "The talks on the sidelines of the Association"
+    second = text.index(para, text.index(para) + 1)
+    return text[:second].strip()
+
+
+@pytest.fixture(scope="module")
+def scorer_with_source(seeds, tmp_path_factory):
+    from originality import open_index
+
+    path = tmp_path_factory.mktemp("idx") / "index"
+    index = open_index(str(path), create=True)
+    index.add([{"id": "reuters-original", "text": first_copy_of_seed_000(seeds["000"]),
+                "published": "2025-10-25"}])
+    yield build_scorer(index=index)
+    index.close()
+
+
+def test_model_files_are_text_and_match_the_schema(model):
+    from features.schema import current_schema
+
+    assert model.spec["schema"]["hash"] == current_schema().hash
+    for h in HEADS:
+        cal = model.spec["heads"][h]["calibration"]
+        assert np.all(np.diff(cal["x"]) >= 0) and np.all(np.diff(cal["y"]) >= -1e-12)
+        assert 0.0 <= min(cal["y"]) and max(cal["y"]) <= 1.0
+
+
+def test_schema_mismatch_is_refused(tmp_path):
+    from farmscore.config import models_dir
+
+    for f in models_dir().glob("*.lgb.txt"):
+        shutil.copy(f, tmp_path / f.name)
+    spec = json.loads((models_dir() / "model.json").read_text())
+    spec["schema"]["hash"] = "0000000000000000"
+    (tmp_path / "model.json").write_text(json.dumps(spec))
+    with pytest.raises(SchemaMismatch):
+        ModelScorer(tmp_path / "model.json").load()
+
+
+def test_cli_default_is_the_shipped_model(model):
+    scorer = build_scorer()
+    assert scorer.model_info["name"] == model.spec["name"]
+
+
+@pytest.mark.parametrize("seed,families", [
+    ("000", {"duplication", "clickbait"}),
+    ("001", {"spinning"}),
+    ("002", {"duplication", "boilerplate", "foreign_script"}),
+    ("003", {"template_headings", "boilerplate"}),
+])
+def test_seeds_000_to_003_below_quality_threshold_for_the_right_reasons(seeds, model, seed, families):
+    rec = build_scorer().score(seeds[seed], seed, explain=True)
+    assert rec["quality"] <= model.spec["thresholds"]["farm"]["quality"], rec
+    assert rec["verdict"] == "farm"
+    assert top_families(rec["contributions"]["quality"]) & families
+
+
+def test_seed_004_quality_is_fine(seeds, model):
+    rec = build_scorer().score(seeds["004"], "004")
+    assert rec["quality"] > model.spec["thresholds"]["farm"]["quality"]
+
+
+def test_seed_001_low_originality_without_the_source(seeds, model):
+    rec = build_scorer().score(seeds["001"], "001", explain=True)
+    assert rec["originality"] <= model.spec["thresholds"]["farm"]["originality"]
+    assert "spinning" in top_families(rec["contributions"]["originality"])
+
+
+@pytest.mark.parametrize("seed,reasons", [("001", {"originality", "spinning"}), ("002", {"originality"}),
+                                          ("003", {"originality"}), ("004", {"originality"})])
+def test_seeds_low_originality_with_the_source_indexed(seeds, model, scorer_with_source, seed, reasons):
+    rec = scorer_with_source.score(seeds[seed], seed, explain=True)
+    assert rec["source"] and rec["source"]["id"] == "reuters-original"
+    assert rec["originality"] <= model.spec["thresholds"]["farm"]["originality"], rec["originality"]
+    assert top_families(rec["contributions"]["originality"]) & reasons
+
+
+def test_batch_and_single_predictions_agree(seeds, model):
+    from features.pipeline import FeaturePipeline
+
+    feats = [FeaturePipeline().run(t).features for t in seeds.values()]
+    batch = model.score_many(feats, num_threads=2)
+    single = [model.score(f) for f in feats]
+    assert batch == single
+
+
+def test_clean_originals_mostly_ok(clean_originals, model):
+    scorer = build_scorer()
+    arts = clean_originals[::10]
+    farm = sum(scorer.score(a.text, a.id)["verdict"] == "farm" for a in arts)
+    assert farm <= 0.02 * len(arts) + 1
