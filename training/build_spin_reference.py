@@ -152,7 +152,7 @@ def reference_texts() -> Iterator[str]:
 
 # ---- counting -----------------------------------------------------------------------------
 def count_text(text: str, uni: Counter, bi: Counter, names: Counter, caps: Counter,
-               mids: Counter) -> None:
+               mids: Counter, next_caps: Counter, nexts: Counter) -> None:
     """Add one text's unigrams, bigrams, capitalisation and names (3-7 words) to counters."""
     toks = tokenize(text)
     words = [t[2] for t in toks]
@@ -162,10 +162,14 @@ def count_text(text: str, uni: Counter, bi: Counter, names: Counter, caps: Count
     for i in range(1, len(toks)):
         if not breaks[i]:
             bi[(keys[i - 1], keys[i])] += 1
-    for k, obs in zip(keys, case_observations(toks, text)):
+    case = case_observations(toks, text)
+    for i, (k, obs) in enumerate(zip(keys, case)):
         if obs >= 0:
             mids[k] += 1
             caps[k] += obs
+            if i and not breaks[i]:
+                nexts[keys[i - 1]] += 1
+                next_caps[keys[i - 1]] += obs
     for run in capitalised_runs(words, breaks):
         run_words = [words[i] for i in run]
         n = len(run_words)
@@ -247,13 +251,12 @@ def inflections(lemma: str, pos: str, exc: dict[str, dict[str, list[str]]]) -> d
         irregular = exc["n"].get(head)
         forms["pl"] = put(irregular[0] if irregular else _plural(head))
     elif pos == "v":
-        irregular = exc["v"].get(head, [])
-        past = [f for f in irregular if f.endswith(("ed", "t", "n")) or f not in (_plural(head),)]
+        irregular = exc["v"].get(head, [])  # e.g. take -> took, taken
         forms["3sg"] = put(_plural(head))
         forms["past"] = put(irregular[0] if irregular else _past(head))
         forms["ing"] = put(_ing(head))
-        if len(past) > 1:
-            forms["pp"] = put(past[1])
+        if len(irregular) > 1:
+            forms["pp"] = put(irregular[1])
     return forms
 
 
@@ -372,9 +375,11 @@ def build(out: Path, verbose: bool = True) -> dict:
     names: Counter = Counter()
     caps: Counter = Counter()
     mids: Counter = Counter()
+    next_caps: Counter = Counter()
+    nexts: Counter = Counter()
     n_texts = 0
     for text in reference_texts():
-        count_text(text, uni, bi, names, caps, mids)
+        count_text(text, uni, bi, names, caps, mids, next_caps, nexts)
         n_texts += 1
     log(f"{n_texts} texts, {sum(uni.values()):,} tokens, {len(bi):,} bigram types")
 
@@ -418,6 +423,7 @@ def build(out: Path, verbose: bool = True) -> dict:
                 wid(part)
     log(f"vocabulary {len(words):,}")
 
+    continuations: Counter = Counter(a for a, _b in bi)
     bg = [(vocab[a], vocab[b], min(c, 65535)) for (a, b), c in bi.items()
           if c >= MIN_BIGRAM and a in vocab and b in vocab]
     bg.sort()
@@ -449,6 +455,13 @@ def build(out: Path, verbose: bool = True) -> dict:
         # P(capitalised | word, mid-sentence), lightly smoothed towards lower case
         cap=np.asarray([min(0.995, max(0.002, (caps.get(w, 0) + 0.05) / (mids.get(w, 0) + 1.0)))
                         for w in words], dtype=np.float16),
+        # P(next word capitalised | word), mid-sentence: "Chinese President", not
+        # "language President"
+        next_cap=np.asarray([min(0.995, max(0.002, (next_caps.get(w, 0) + 0.05)
+                                            / (nexts.get(w, 0) + 1.0))) for w in words],
+                            dtype=np.float16),
+        # distinct right neighbours (all counts): the back-off mass of absolute discounting
+        cont=np.asarray([continuations.get(w, 0) for w in words], dtype=np.uint32),
         bg_a=arr[:, 0].astype(np.int32), bg_b=arr[:, 1].astype(np.int32),
         bg_c=arr[:, 2].astype(np.uint16),
         syn_key=np.asarray(syn_keys, dtype=np.int32),
