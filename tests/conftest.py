@@ -46,7 +46,7 @@ _SKIPPED: list[str] = []
 
 
 def pytest_runtest_logreport(report):
-    if report.skipped:
+    if report.skipped and not hasattr(report, "wasxfail"):  # an xfail runs; a skip does not
         _SKIPPED.append(f"{report.nodeid}: {report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr}")
 
 

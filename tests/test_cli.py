@@ -50,7 +50,9 @@ def test_table_format_is_readable():
     out = p.stdout.decode()
     assert "orig" in out and "qual" in out and "verdict" in out
     assert sum(line.startswith("00") for line in out.splitlines()) == 5
-    assert "model: farmscore-rules" in out
+    from scoring.score import build_scorer
+
+    assert f"model: {build_scorer().model_info['name']}" in out
 
 
 def test_jsonl_in_out_keeps_order_and_reports_bad_lines(tmp_path):
