@@ -26,7 +26,7 @@ system:
 	  else echo "please install the Debian packages: $(DEBS)"; fi; fi
 
 demo: setup
-	$(BIN)/farmscore score --format table seeds/0*.txt
+	$(BIN)/farmscore demo
 
 test: setup system
 	$(BIN)/python -m pytest -q

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("index", "model", "queue", "serve")
+MODULES = ("index", "model", "queue", "serve", "demo")
 
 
 def register_all(sub) -> None:
