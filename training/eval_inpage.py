@@ -22,7 +22,6 @@ FLAGS: dict[str, Callable[[dict], bool]] = {
     "template headings (>= 2)": lambda f: f["tpl_heading_count"] >= 2,
     "foreign-script leftovers": lambda f: f["fs_foreign_runs"] > 0,
     "disclaimers and boilerplate": lambda f: f.get("bp_families", 0) > 0,
-    "spinning": lambda f: f.get("spin_score", 0) >= 0.5,
 }
 
 
