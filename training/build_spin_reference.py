@@ -220,11 +220,10 @@ def read_exceptions(root: Path = WORDNET_DIR) -> dict[str, dict[str, list[str]]]
 
 
 def _plural(w: str) -> str:
-    if re.search(r"(s|x|z|ch|sh)$", w):
-        return w + "es"
-    if re.search(r"[^aeiou]y$", w):
-        return w[:-1] + "ies"
-    return w + "s"
+    """Plural (or third-person -s) of a regular word: the spinner's own rule."""
+    from training.spinner import _suffix_s
+
+    return _suffix_s(w)
 
 
 def _past(w: str) -> str:
