@@ -16,6 +16,7 @@ import re
 from typing import ClassVar
 
 from features.base import Extraction, Span
+from features.boilerplate import BoilerplateExtractor
 from features.document import WORD_RE, Document
 from features.headline_model import HeadlineModel, default_headline_model
 from features.lexicon import STOP_WORDS, content_words, idf_weight
@@ -31,6 +32,7 @@ MARKER_RE = re.compile(
     re.I,
 )
 _SENTENCE_BREAK_RE = re.compile(r"[.!?]\s+[A-Z]")
+_BOILERPLATE = BoilerplateExtractor()  # its line classifier only; thresholds at their defaults
 
 
 def is_marker(line: str, max_words: int = 7) -> bool:
@@ -70,7 +72,8 @@ class ClickbaitTailExtractor:
     Parameters
     ----------
     min_words, max_words: length of a headline-shaped line.
-    max_trailing_short: short lines (share buttons, "Secret Link") allowed after the block.
+    max_trailing_short: lines of page furniture (share buttons, a comment form, a footer)
+        allowed after the block.
     min_lines_without_marker: a block with no marker needs at least this many headlines.
     offtopic_below: a headline whose topical overlap with the body is below this is off-topic.
     min_body_words: the page above the tail must be an article, not a list of links.
@@ -91,7 +94,7 @@ class ClickbaitTailExtractor:
         "title_clickbait",
     )
 
-    def __init__(self, min_words: int = 4, max_words: int = 25, max_trailing_short: int = 2,
+    def __init__(self, min_words: int = 4, max_words: int = 25, max_trailing_short: int = 12,
                  min_lines_without_marker: int = 3, offtopic_below: float = 0.25,
                  min_offtopic_frac: float = 0.6, min_body_words: int = 80,
                  min_phrase_frac: float = 0.5, headline_model: HeadlineModel | None = None):
@@ -108,12 +111,20 @@ class ClickbaitTailExtractor:
     def _model(self) -> HeadlineModel:
         return self.headline_model or default_headline_model()
 
-    def find_tail(self, lines: list[str]) -> tuple[int, bool]:
-        """Index of the first tail line (``len(lines)`` when none) and whether a marker leads it."""
+    def is_chrome(self, line: str) -> bool:
+        """A line of page furniture (a comment form, a footer, share buttons): short, or one
+        the boilerplate family recognises. Farms put such lines after the link block too."""
+        if len(line.split()) < self.min_words:
+            return True
+        return len(line) <= 200 and _BOILERPLATE.classify_line(line) is not None
+
+    def find_tail(self, lines: list[str]) -> tuple[int, bool, int]:
+        """Index of the first tail line (``len(lines)`` when none), whether a marker leads it,
+        and the index just past its last headline (page furniture after it is not tail)."""
         i = len(lines)
         skipped = 0
-        while i > 0 and skipped < self.max_trailing_short and len(lines[i - 1].split()) < self.min_words \
-                and not is_marker(lines[i - 1]):
+        while i > 0 and skipped < self.max_trailing_short and not is_marker(lines[i - 1]) \
+                and self.is_chrome(lines[i - 1]):
             i -= 1
             skipped += 1
         end_block = i
@@ -122,12 +133,12 @@ class ClickbaitTailExtractor:
             i -= 1
         n_heads = end_block - i
         if n_heads and sum(map(has_function_word, lines[i:end_block])) < self.min_phrase_frac * n_heads:
-            return len(lines), False  # a list of names or numbers, not of headlines
+            return len(lines), False, len(lines)  # a list of names or numbers, not of headlines
         if i > 0 and is_marker(lines[i - 1]) and n_heads >= 1:
-            return i - 1, True
+            return i - 1, True, end_block
         if n_heads >= self.min_lines_without_marker:
-            return i, False
-        return len(lines), False
+            return i, False, end_block
+        return len(lines), False, len(lines)
 
     def extract(self, doc: Document) -> Extraction:
         model = self._model()
@@ -136,7 +147,7 @@ class ClickbaitTailExtractor:
         f["tail_body_overlap"] = 1.0
         if lines and len(lines[0].split()) <= self.max_words:
             f["title_clickbait"] = model.score(lines[0])
-        start, marker = self.find_tail(lines)
+        start, marker, end = self.find_tail(lines)
         if start >= len(lines) or start == 0:
             return Extraction(f)
         body_end = doc.lines[start][0]
@@ -144,18 +155,18 @@ class ClickbaitTailExtractor:
         if len(body_words) < self.min_body_words:
             return Extraction(f)
         body_vocab = set(body_words)
-        heads = lines[start + 1:] if marker else lines[start:]
+        heads = lines[start + 1:end] if marker else lines[start:end]
         heads = [h for h in heads if len(h.split()) >= self.min_words] or heads
         overlaps = [topical_overlap([w.lower() for w in WORD_RE.findall(h)], body_vocab) for h in heads]
         scores = [model.score(h) for h in heads]
         offtopic = sum(o < self.offtopic_below for o in overlaps) / len(heads)
         detected = offtopic >= self.min_offtopic_frac and (marker or len(heads) >= self.min_lines_without_marker)
-        cs = doc.lines[start][0]
+        cs, ce = doc.lines[start][0], doc.lines[end - 1][1]
         f.update({
             "tail_detected": float(detected),
             "tail_marker": float(marker),
             "tail_lines": float(len(heads)),
-            "tail_char_frac": (len(doc.norm) - cs) / len(doc.norm),
+            "tail_char_frac": (ce - cs) / len(doc.norm),
             "tail_start_rel": cs / len(doc.norm),
             "tail_body_overlap": sum(overlaps) / len(overlaps),
             "tail_offtopic_frac": offtopic,
@@ -164,7 +175,6 @@ class ClickbaitTailExtractor:
         })
         evidence = []
         if detected:
-            ce = doc.lines[-1][1]
             evidence.append(Span(
                 "clickbait_tail", cs, ce, doc.norm[cs:ce][:300],
                 f"{len(heads)} headline lines{' after a marker' if marker else ''}; "

@@ -109,3 +109,12 @@ def test_headline_with_unknown_words_gets_prior():
     m = default_headline_model()
     assert 0.0 < m.score("zzqx qqvv") < 1.0
     assert m.score("") == m.score("zzqx")
+
+
+def test_tail_followed_by_comment_form_and_footer_is_found(seeds):
+    text = seeds["000"].rstrip() + ("\n\nLeave a Reply\n\nYour email address will not be published. "
+                                    "Required fields are marked *\n\nPost Comment\n\n"
+                                    "© 2025 Example Media. All rights reserved.\n\nPrivacy Policy\n")
+    out = EX.extract(Document.from_text(text))
+    assert out.features["tail_detected"] == 1.0
+    assert out.evidence[0].start == text.index("You may also like")
