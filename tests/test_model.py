@@ -79,7 +79,7 @@ def test_cli_default_is_the_shipped_model(model):
 
 @pytest.mark.parametrize("seed,families", [
     ("000", {"duplication", "clickbait"}),
-    ("001", {"spinning"}),
+    ("001", {"spinning", "boilerplate"}),  # seeds/README: spun phrases and a photo caption on top
     ("002", {"duplication", "boilerplate", "foreign_script"}),
     ("003", {"template_headings", "boilerplate"}),
 ])

@@ -9,7 +9,8 @@
    training originals, by source) is halved by source article: one half for early stopping,
    the other for isotonic calibration, stored as a small (x, y) table.
 3. Thresholds: "farm" past the 99.5th percentile of each head on the calibration split's
-   clean pages (so together <= 1 % false positives), "suspect" past the 95th.
+   clean pages (so together <= 1 % false positives there) and at a calibrated probability
+   of at least 0.9; "suspect" past the 95th percentile and at least 0.5.
 4. Writes ``models/quality.lgb.txt``, ``models/originality.lgb.txt`` and ``models/model.json``,
    logs the run to MLflow (``sqlite:///mlflow.db``) and registers the pyfunc model.
 """
@@ -33,6 +34,8 @@ PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "min_d
           "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
           "verbose": -1, "seed": 17, "deterministic": True, "num_threads": 2}
 MODEL_NAME = "farmscore-lgbm"
+FARM_MIN_P = 0.9
+SUSPECT_MIN_P = 0.5
 
 
 def source_of(page: dict) -> str:
@@ -96,8 +99,10 @@ def thresholds(data: dict, boosters: dict, heads: dict) -> dict:
         cal = heads[head]["calibration"]
         p = np.interp(boosters[head].predict(ca["x"][mask], num_threads=2), cal["x"], cal["y"])
         # scores are 1 - P: a page is flagged when its score is at or below the threshold
-        out["farm"][head] = round(float(1 - max(np.quantile(p, 0.995), 0.5)), 6)
-        out["suspect"][head] = round(float(1 - max(np.quantile(p, 0.95), 0.2)), 6)
+        # the 99.5th percentile is the 2nd-3rd highest of a few hundred pages: noisy, so
+        # "farm" also needs a calibrated probability of at least FARM_MIN_P
+        out["farm"][head] = round(float(1 - max(np.quantile(p, 0.995), FARM_MIN_P)), 6)
+        out["suspect"][head] = round(float(1 - max(np.quantile(p, 0.95), SUSPECT_MIN_P)), 6)
     out["chosen_on"] = f"{int(mask.sum())} clean pages of the calibration split"
     return out
 
