@@ -107,6 +107,22 @@ def thresholds(data: dict, boosters: dict, heads: dict) -> dict:
     return out
 
 
+def add_decisions(data: dict, paths: list[Path]) -> dict:
+    """The data set with moderator decisions appended to the training split, their features
+    computed by the serving pipeline against the same index as the simulated pages."""
+    from training.dataset import WORK_DIR, _page_meta, featurise_parallel
+    from training.labels import read_decisions
+
+    pages = read_decisions(paths)
+    if not pages:
+        return data
+    x = featurise_parallel(pages, WORK_DIR / "index", workers=2, progress=False)
+    train = data["train"]
+    print(f"added {len(pages)} moderator decisions to the training split")
+    return {**data, "train": {"x": np.vstack([train["x"], x]),
+                              "pages": train["pages"] + [_page_meta(p) for p in pages]}}
+
+
 def write_model(boosters: dict, spec: dict, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     for head, b in boosters.items():
@@ -121,12 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=models_dir())
     ap.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
     ap.add_argument("--version", default=None, help="model version (default: date and time)")
+    ap.add_argument("--labels", type=Path, nargs="*", default=[],
+                    help="moderator decisions (`farmscore queue export` files) to train on too")
     args = ap.parse_args(argv)
     from features.schema import current_schema
     from training.dataset import build_dataset
 
     t0 = time.time()
     data = build_dataset()
+    if args.labels:
+        data = add_decisions(data, args.labels)
     t_data = time.time() - t0
     boosters, heads = train_heads(data)
     spec = {

@@ -6,7 +6,10 @@ from __future__ import annotations
 def _train(args) -> int:
     from training.train import main
 
-    return main(["--no-mlflow"] if args.no_mlflow else [])
+    argv = ["--no-mlflow"] if args.no_mlflow else []
+    if args.labels:
+        argv += ["--labels", *args.labels]
+    return main(argv)
 
 
 def _evaluate(args) -> int:
@@ -18,6 +21,8 @@ def _evaluate(args) -> int:
 def register(sub) -> None:
     t = sub.add_parser("train", help="simulate farms, train and ship the LightGBM model")
     t.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
+    t.add_argument("--labels", nargs="*", default=[], metavar="FILE",
+                   help="moderator decisions (`farmscore queue export` files) to train on too")
     t.set_defaults(func=_train)
     e = sub.add_parser("evaluate", help="evaluate the shipped model against the baselines")
     e.add_argument("--json", metavar="FILE", help="also write the metrics as JSON")
