@@ -55,6 +55,15 @@ QUALITY_WEIGHTS = {"pasted_twice": 0.9, "clickbait_tail": 0.7, "disclaimer": 0.5
 ORIGINALITY_SIGNALS = ("spinning", "copied")
 
 
+def combine(sig: dict[str, float]) -> tuple[float, float]:
+    """(quality, originality) from signal strengths, by the formulas in the module docstring."""
+    quality = 1.0
+    for name, w in QUALITY_WEIGHTS.items():
+        quality *= 1.0 - w * sig.get(name, 0.0)
+    originality = 1.0 - max((sig.get(n, 0.0) for n in ORIGINALITY_SIGNALS), default=0.0)
+    return quality, originality
+
+
 @dataclass(frozen=True)
 class RuleScorer:
     """Scores from features, with named thresholds for the verdict."""
@@ -66,10 +75,7 @@ class RuleScorer:
 
     def score(self, features: dict[str, float]) -> dict:
         sig = signals_from_features(features)
-        quality = 1.0
-        for name, w in QUALITY_WEIGHTS.items():
-            quality *= 1.0 - w * sig.get(name, 0.0)
-        originality = 1.0 - max((sig.get(n, 0.0) for n in ORIGINALITY_SIGNALS), default=0.0)
+        quality, originality = combine(sig)
         return {"originality": round(originality, 4), "quality": round(quality, 4),
                 "verdict": self.verdict(originality, quality),
                 "signals": {k: round(v, 4) for k, v in sig.items()}}
@@ -83,10 +89,7 @@ class RuleScorer:
         for name, v in sig.items():
             if not v:
                 continue
-            q = 1.0
-            for n, w in QUALITY_WEIGHTS.items():
-                q *= 1.0 - w * (0.0 if n == name else sig.get(n, 0.0))
-            o = 1.0 - max((0.0 if n == name else sig.get(n, 0.0) for n in ORIGINALITY_SIGNALS), default=0.0)
+            q, o = combine({**sig, name: 0.0})
             out["quality"][name] = round(base["quality"] - q, 4)
             out["originality"][name] = round(base["originality"] - o, 4)
         return out

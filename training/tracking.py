@@ -4,7 +4,6 @@ the shipped version marked with the alias ``shipped``."""
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
