@@ -8,6 +8,7 @@ as "original", and the model must learn that from ``orig_has_match`` being 0.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 from features.base import Extraction, Span
@@ -36,6 +37,12 @@ class OriginalityExtractor:
         "orig_source_in_page",  # containment of the source's shingles in the page
         "orig_coverage",  # share of the page's words the source explains
         "orig_near_matches",  # how many indexed older pages match
+        # schema 2: what tells a rewrite from another story on the same events. A rewrite
+        # keeps its source's facts *together* (pairs) and has few facts of its own; a
+        # follow-up story shares some names but brings its own facts.
+        "orig_fact_pairs",  # weighted share of the page's nearby fact pairs in the source
+        "orig_source_facts_in_page",  # share of the source's facts the page repeats
+        "orig_facts_weight",  # log(1 + rarity weight of the shared facts)
     )
 
     def __init__(self, index: "Index | str | None" = None, copy_threshold: float = 0.5,
@@ -95,6 +102,9 @@ class OriginalityExtractor:
             "orig_source_in_page": s.source_in_page,
             "orig_coverage": src.coverage,
             "orig_near_matches": float(len(matches)),
+            "orig_fact_pairs": s.fact_pairs,
+            "orig_source_facts_in_page": s.facts_both_ways,
+            "orig_facts_weight": math.log1p(s.facts_shared_weight),
         })
         source = src.to_source()
         source["matched"] = source["matched"][: self.max_evidence]

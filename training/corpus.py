@@ -150,3 +150,31 @@ def clean_originals(n: int = 1000, root: Path | None = None) -> list[Article]:
     step_b = max(1, len(bbc) // half)
     step_r = max(1, len(reu) // (n - half))
     return bbc[::step_b][:half] + reu[::step_r][: n - half]
+
+
+# ---- MRPC ------------------------------------------------------------------------------
+def _mrpc_file(part: str, root: Path | None) -> dict[str, None]:
+    path = _need((root or data_dir()) / "mrpc" / f"msr_paraphrase_{part}.txt")
+    seen: dict[str, None] = {}
+    with path.open(encoding="utf-8-sig") as fh:
+        next(fh)  # header
+        for line in fh:
+            for s in line.rstrip("\n").split("\t")[3:5]:
+                seen.setdefault(" ".join(s.split()), None)
+    seen.pop("", None)
+    return seen
+
+
+def mrpc_sentences(part: str, root: Path | None = None) -> list[str]:
+    """The distinct news sentences of MRPC's ``part`` (``train`` or ``test``), in file order.
+
+    The simulator's rewrites take their wording from these: real news sentences that no
+    article in the index contains, so a rewrite shares its source's facts, not its words.
+    The two files share some sentences; ``train`` leaves those out, so that held-out farms
+    are worded with sentences training never saw.
+    """
+    sents = _mrpc_file(part, root)
+    if part == "train":
+        test = _mrpc_file("test", root)
+        return [s for s in sents if s not in test]
+    return list(sents)

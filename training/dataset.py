@@ -10,6 +10,12 @@ Splits (every page made from an original lands in that original's split):
   calibration; ``train`` — the rest. Both farmed with the *train* kit;
 * human-vs-chatgpt-news: GPT rephrasings join the split of their title (hash 60/15/25).
 
+Originals are near-deduplicated first, as web-data pipelines do before anything else: an
+article that is a copy or a spin of an earlier one in its collection (the BBC and Reuters
+sets hold updated versions of the same story) is not an original, and it is not a farm we
+made either, so it is left out rather than taught to the model as "clean" (see
+:func:`near_duplicates`).
+
 The originality index holds 85 % of all originals (by a hash of the id); pages made from
 the other 15 % show what farmscore sees when the source is unknown. Features are computed
 exactly as in serving: the same pipeline, the same index, each page scored under its own id.
@@ -31,6 +37,9 @@ from training.simulator import FarmPage, Kit, Simulator
 
 SPLITS = ("train", "calib", "test", "reuters")
 WORK_DIR = REPO_ROOT / ".cache" / "farmscore-train"
+#: Bumped whenever the simulator or the corpus changes what pages are made, so that a cache
+#: built by older code is never reused (the feature schema hash covers the features only).
+DATASET_VERSION = 2
 
 
 def _h(*parts: str) -> float:
@@ -71,12 +80,15 @@ class Corpus:
     hvc_gpt: list[dict]
 
     @classmethod
-    def load(cls) -> "Corpus":
+    def load(cls, work_dir: Path = WORK_DIR) -> "Corpus":
         from training.build_spin_reference import split_of as reference_split
         from training.corpus import bbc_articles, hvc_records, reuters_articles
 
         bbc = bbc_articles()
         reu = list(reuters_articles(min_words=150))
+        dupes = near_duplicates(bbc + reu, work_dir)
+        bbc = [a for a in bbc if a.id not in dupes]
+        reu = [a for a in reu if a.id not in dupes]
         held = [a for a in bbc if reference_split(a.id) != "train"]
         rest = [a for a in bbc if reference_split(a.id) == "train"]
         return cls(
@@ -101,12 +113,44 @@ class Corpus:
     def pages(self, split: str, sim: Simulator | None = None) -> list[FarmPage]:
         sim = sim or Simulator()
         train_heads, test_heads = headline_kits()
-        kit = Kit.build("test", test_heads) if split in ("test", "reuters") else Kit.build("train", train_heads)
+        from training.corpus import mrpc_sentences
+
+        held_out = split in ("test", "reuters")
+        kit = Kit.build("test" if held_out else "train", test_heads if held_out else train_heads,
+                        mrpc_sentences("test" if held_out else "train"))
         out = list(sim.pages(self.originals[split], split, kit, is_indexed))
         if split != "reuters":
             human_ids = {r["title_en"]: f"hvc-human/{i}" for i, r in enumerate(self.hvc_human)}
             out += list(sim.gpt_pages(self.hvc_gpt, human_ids, hvc_split, split))
         return out
+
+
+def near_duplicates(articles: list, work_dir: Path = WORK_DIR) -> set[str]:
+    """Ids of articles that copy or spin an earlier one (in id order), by the index itself.
+
+    The project's own index decides, so "near-duplicate" means exactly what serving would
+    call a copy or a spin. Cached in ``work_dir`` (a minute to compute).
+    """
+    import tempfile
+
+    from originality import open_index
+
+    cache = work_dir / f"near-duplicates-v{DATASET_VERSION}.json"
+    if cache.exists():
+        return set(json.loads(cache.read_text()))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    arts = sorted(articles, key=lambda a: a.id)
+    dupes: set[str] = set()
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        index = open_index(str(Path(tmp) / "index"), create=True)
+        index.add([{"id": a.id, "text": a.text} for a in arts])
+        for a in arts:
+            best = index.query(a.text, page_id=a.id, limit=1)
+            if best and best[0].method in ("copy", "spin"):
+                dupes.add(a.id)
+        index.close()
+    cache.write_text(json.dumps(sorted(dupes)))
+    return dupes
 
 
 def build_index(corpus: Corpus, path: Path):
@@ -185,14 +229,14 @@ def build_dataset(work_dir: Path = WORK_DIR, progress: bool = True, workers: int
     from features.schema import current_schema
 
     work_dir.mkdir(parents=True, exist_ok=True)
-    cache = work_dir / f"dataset-{current_schema().hash}.npz"
+    cache = work_dir / f"dataset-v{DATASET_VERSION}-{current_schema().hash}.npz"
     meta_path = cache.with_suffix(".json")
     if cache.exists() and meta_path.exists():
         arrays = np.load(cache)
         meta = json.loads(meta_path.read_text())
         return {s: {"x": arrays[s], "pages": meta[s]} for s in meta}
     t0 = time.time()
-    corpus = Corpus.load()
+    corpus = Corpus.load(work_dir)
     index = build_index(corpus, work_dir / "index")
     data: dict[str, dict] = {}
     index.close()

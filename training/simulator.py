@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 
 #: Techniques that put filler on the page (quality) and that copy another article (originality).
 FILLER = frozenset({"pasted_twice", "clickbait_tail", "disclaimer", "comment_form", "template_frame", "spun"})
-COPYING = frozenset({"copy", "spun", "paraphrase", "gpt_rephrase"})
-TECHNIQUES = ("pasted_twice", "spun", "paraphrase", "gpt_rephrase", "clickbait_tail", "disclaimer",
+COPYING = frozenset({"copy", "spun", "paraphrase", "rewrite", "gpt_rephrase"})
+TECHNIQUES = ("pasted_twice", "spun", "paraphrase", "rewrite", "gpt_rephrase", "clickbait_tail", "disclaimer",
               "comment_form", "template_frame", "copy")
 
 
@@ -131,10 +131,13 @@ class Kit:
     disclaimers: list[str] = field(default_factory=list)
     comment_forms: list[list[str]] = field(default_factory=list)
     frames: list[str] = field(default_factory=list)
+    #: sentences a rewrite borrows its wording from, grouped by their (names, numbers) slots
+    carriers: dict[tuple[int, int], list[str]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, split: str, headlines: list[str]) -> "Kit":
-        return cls(split, headlines, MARKERS[split], DISCLAIMERS[split], COMMENT_FORMS[split], FRAMES[split])
+    def build(cls, split: str, headlines: list[str], carrier_sentences: list[str] = ()) -> "Kit":
+        return cls(split, headlines, MARKERS[split], DISCLAIMERS[split], COMMENT_FORMS[split], FRAMES[split],
+                   carrier_index(carrier_sentences))
 
 
 # ---- text helpers ---------------------------------------------------------------------------
@@ -194,6 +197,145 @@ def paraphrase(text: str, rng: random.Random, kit: Kit) -> str:
     return join(out, "\n\n")
 
 
+# ---- the fact-keeping rewrite ---------------------------------------------------------
+# What a rewriter (a person, or an LLM asked to "rephrase") does to a news story: every
+# sentence is said in other words, but the names, the numbers and the quoted speech stay,
+# in the source's order. We cannot write new English offline, so each sentence borrows the
+# wording of a real news sentence from another collection (MRPC, never indexed) with as
+# many name and number slots, and the source's facts fill the slots; quotes are kept
+# verbatim with a reporting frame. The result shares its source's facts and almost none of
+# its word shingles, which is what real rewrites look like to the index (seeds 002-004,
+# the GPT rephrasings), unlike reordering, which keeps 99 % of the wording.
+_TOKEN_RE = re.compile(r"\S+")
+_QUOTED_RE = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]")
+_NOT_NAMES = frozenset("""I Mr Mrs Ms Dr Monday Tuesday Wednesday Thursday Friday Saturday Sunday January
+February March April May June July August September October November December The A An
+He She It They We But And In On At For If As This That""".split())
+MAX_NAMES, MAX_NUMBERS = 4, 3
+QUOTE_FRAMES = ('"{q}," {who} said.', '{Who} said: "{q}."', 'According to {who}, "{q}."',
+                '"{q}," {who} added.', '{Who} told reporters: "{q}."')
+
+
+def _slot_kind(tok: str, first: bool) -> str | None:
+    """"name", "number" or None for one whitespace token of a sentence."""
+    core = tok.strip(",.;:()'’!?")
+    if any(ch.isdigit() for ch in core):
+        return "number"
+    word = re.sub(r"['’]s$", "", core).replace("-", "").replace("'", "")
+    if not first and core[:1].isupper() and word.isalpha() and word not in _NOT_NAMES:
+        return "name"
+    return None
+
+
+def sentence_slots(sentence: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of the name runs and numbers of a sentence (quotes excluded)."""
+    out: list[tuple[int, int, str]] = []
+    for k, m in enumerate(_TOKEN_RE.finditer(sentence)):
+        kind = _slot_kind(m.group(), k == 0)
+        if kind is None:
+            continue
+        core = m.group().strip(",.;:()'’!?")
+        start = m.start() + m.group().index(core)
+        if out and kind == "name" and out[-1][2] == "name" and sentence[out[-1][1]:start] == " ":
+            out[-1] = (out[-1][0], start + len(core), "name")  # "Scott Bessent" is one slot
+        else:
+            out.append((start, start + len(core), kind))
+    return out
+
+
+def carrier_index(sentences: list[str]) -> dict[tuple[int, int], list[str]]:
+    """Carrier sentences (no quotes, 8-40 words) by their (names, numbers) slot counts.
+
+    A sentence that starts with a name ("Wagner said ...") is left out: the first word's
+    slot cannot be told from an ordinary capitalised word, and an unfilled name would be a
+    fact of another story."""
+    lower_vocab = {w for s in sentences for w in s.split()[1:] if w.islower()}
+    out: dict[tuple[int, int], list[str]] = {}
+    for s in sentences:
+        words = s.split()
+        if '"' in s or "“" in s or not 8 <= len(words) <= 40 or words[0].lower() not in lower_vocab:
+            continue
+        slots = sentence_slots(s)
+        key = (sum(k == "name" for *_, k in slots), sum(k == "number" for *_, k in slots))
+        if key[0] <= MAX_NAMES and key[1] <= MAX_NUMBERS:
+            out.setdefault(key, []).append(s)
+    return out
+
+
+def _pick_carrier(kit: Kit, names: int, numbers: int, rng: random.Random) -> str | None:
+    """A carrier with exactly as many slots as the facts to place, else the nearest with fewer."""
+    want = (min(names, MAX_NAMES), min(numbers, MAX_NUMBERS))
+    keys = sorted((k for k in kit.carriers if k[0] <= want[0] and k[1] <= want[1]),
+                  key=lambda k: (want[0] - k[0]) + (want[1] - k[1]))
+    return rng.choice(kit.carriers[keys[0]]) if keys else None
+
+
+def _fill(carrier: str, names: list[str], numbers: list[str]) -> str:
+    """The carrier with its name and number slots replaced, in order, by the given facts."""
+    out, pos, ni, di = [], 0, 0, 0
+    for a, b, kind in sentence_slots(carrier):
+        out.append(carrier[pos:a])
+        if kind == "name" and names:
+            out.append(names[ni % len(names)]); ni += 1
+        elif kind == "number" and numbers:
+            out.append(numbers[di % len(numbers)]); di += 1
+        else:
+            out.append(carrier[a:b])
+        pos = b
+    return "".join(out) + carrier[pos:]
+
+
+def rewrite_sentence(sentence: str, rng: random.Random, kit: Kit) -> list[str]:
+    """One source sentence said again: its facts in borrowed wording, its quotes verbatim."""
+    quotes = [q.strip() for q in _QUOTED_RE.findall(sentence) if len(q.split()) >= 3]
+    plain = _QUOTED_RE.sub(" ", sentence)
+    slots = sentence_slots(plain)
+    names = [plain[a:b] for a, b, k in slots if k == "name"]
+    numbers = [plain[a:b] for a, b, k in slots if k == "number"]
+    out: list[str] = []
+    if names or numbers or not quotes:
+        carrier = _pick_carrier(kit, len(names), len(numbers), rng)
+        if carrier and (names or numbers or rng.random() < 0.5):
+            out.append(_fill(carrier, names, numbers))
+    who = names[0] if names else rng.choice(["officials", "a spokesperson", "the minister"])
+    for q in quotes:
+        if rng.random() < 0.85:
+            frame = rng.choice(QUOTE_FRAMES)
+            out.append(frame.format(q=q.rstrip(",."), who=who, Who=who[:1].upper() + who[1:]))
+    return out
+
+
+def quote_whole_sentences(par: str) -> list[str]:
+    """:func:`sentences`, but a quotation that runs over several sentences stays in one."""
+    out: list[str] = []
+    for s in sentences(par):
+        if out and (out[-1].count('"') % 2 or out[-1].count("“") > out[-1].count("”")):
+            out[-1] += " " + s
+        else:
+            out.append(s)
+    return out
+
+
+def rewrite(text: str, rng: random.Random, kit: Kit) -> str:
+    """Every sentence rewritten around its facts; a share (0-30 %) kept word for word."""
+    keep = rng.uniform(0.0, 0.3)
+    pars = paragraphs(text)
+    title, body = pars[0], pars[1:] or pars
+    out_sents: list[str] = []
+    for p in body:
+        for s in quote_whole_sentences(p):
+            out_sents += [s] if rng.random() < keep else rewrite_sentence(s, rng, kit)
+    if not out_sents:
+        return text
+    pars_out, i = [], 0
+    while i < len(out_sents):
+        n = rng.randint(1, 3)
+        pars_out.append(" ".join(out_sents[i:i + n]))
+        i += n
+    head = [title] if rng.random() < 0.5 else []
+    return join(head + pars_out, "\n\n")
+
+
 def add_tail(text: str, rng: random.Random, kit: Kit) -> str:
     heads = rng.sample(kit.headlines, rng.randint(3, 7))
     marker = [rng.choice(kit.markers)] if rng.random() < 0.7 else []
@@ -233,12 +375,12 @@ def copy_text(text: str, rng: random.Random, kit: Kit) -> str:
 
 
 TECHNIQUE_FUNCS: dict[str, Callable[[str, random.Random, Kit], str]] = {
-    "pasted_twice": paste_twice, "spun": spin_text, "paraphrase": paraphrase,
+    "pasted_twice": paste_twice, "spun": spin_text, "paraphrase": paraphrase, "rewrite": rewrite,
     "clickbait_tail": add_tail, "disclaimer": add_disclaimer, "comment_form": add_comment_form,
     "template_frame": add_template_frame, "copy": copy_text,
 }
 #: The order techniques are applied in: rewriting first, padding last (as farms do).
-ORDER = ("copy", "paraphrase", "spun", "template_frame", "pasted_twice", "disclaimer",
+ORDER = ("copy", "rewrite", "paraphrase", "spun", "template_frame", "pasted_twice", "disclaimer",
          "clickbait_tail", "comment_form")
 
 
@@ -303,17 +445,15 @@ class Simulator:
                 yield FarmPage(f"{a.id}#farm{k}", text, a.source, a.id, tuple(sorted(techs)), split)
 
     def choose(self, rng: random.Random, source_known: bool) -> set[str]:
-        base = ["copy", "paraphrase", "spun", "pasted_twice", "clickbait_tail", "disclaimer",
-                "comment_form", "template_frame"]
-        if not source_known:
-            base = ["spun", "spun", "pasted_twice", "clickbait_tail", "disclaimer", "comment_form",
-                    "template_frame"]
-        techs = {rng.choice(base)}
+        padding = ["pasted_twice", "clickbait_tail", "disclaimer", "comment_form", "template_frame"]
+        # a rewrite is what real farms mostly do to a known source, so it is drawn twice as often
+        rewording = ["copy", "paraphrase", "rewrite", "rewrite", "spun"] if source_known else ["spun", "spun"]
+        techs = {rng.choice(rewording + padding)}
         if rng.random() < self.mix_prob:
-            techs.add(rng.choice(base[3:] if source_known else base[2:]))
+            techs.add(rng.choice(padding))
             if rng.random() < self.mix_prob:
-                techs.add(rng.choice(base[3:] if source_known else base[2:]))
-        if source_known and techs.isdisjoint({"paraphrase", "spun"}):
+                techs.add(rng.choice(padding))
+        if source_known and techs.isdisjoint({"paraphrase", "rewrite", "spun"}):
             techs.add("copy")  # padded or not, the text is the indexed page's own
         # an unknown source with padding alone stays "original": nothing could tell otherwise
         return techs

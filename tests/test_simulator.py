@@ -1,0 +1,113 @@
+"""The content-farm simulator: labels, disjoint kits, rewrites that look like real rewrites."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+import pytest
+
+from training.simulator import (COPYING, FILLER, Kit, Simulator, carrier_index, rewrite,
+                                sentence_slots)
+
+
+@pytest.fixture(scope="module")
+def kits(shared_data):
+    from training.corpus import mrpc_sentences
+
+    heads = [f"{n} Things You Never Knew About Cats" for n in range(3, 13)]
+    return {"train": Kit.build("train", heads, mrpc_sentences("train")),
+            "test": Kit.build("test", heads, mrpc_sentences("test"))}
+
+
+@pytest.fixture(scope="module")
+def bbc(shared_data):
+    from training.corpus import bbc_articles
+
+    return bbc_articles()[::40][:40]
+
+
+def test_sentence_slots_find_name_runs_and_numbers():
+    s = "Officials said Scott Bessent met Li Chenggang in Kuala Lumpur on Sunday for 90 minutes."
+    got = [(s[a:b], k) for a, b, k in sentence_slots(s)]
+    assert got == [("Scott Bessent", "name"), ("Li Chenggang", "name"), ("Kuala Lumpur", "name"),
+                   ("90", "number")]
+
+
+def test_carriers_are_grouped_by_slots_and_hold_no_quotes():
+    idx = carrier_index(["The company said sales rose 5 percent to $ 2 billion last year.",
+                         '"We are pleased," the chief executive of the group said today.',
+                         "Shares of Acme rose sharply in New York trading on the news.",
+                         "Wagner said the shares were sold at a loss to a rival bidder."])
+    assert set(idx) == {(0, 2), (2, 0)}
+    assert all('"' not in s for group in idx.values() for s in group)
+
+
+def test_train_and_test_kits_share_no_material(kits):
+    tr, te = kits["train"], kits["test"]
+    for field in ("markers", "disclaimers", "frames"):
+        assert not set(getattr(tr, field)) & set(getattr(te, field)), field
+    carriers = lambda k: {s for group in k.carriers.values() for s in group}  # noqa: E731
+    assert not carriers(tr) & carriers(te)
+
+
+def test_rewrites_keep_the_facts_and_lose_the_wording(kits, bbc):
+    """What real rewrites look like to the index (seeds 002-004, the GPT rephrasings):
+    most of the page's names and numbers are the source's, few of its 5-word shingles."""
+    from originality.fingerprints import fingerprint
+    from originality.matching import score
+
+    facts, shingles = [], []
+    for i, a in enumerate(bbc):
+        page = rewrite(a.text, random.Random(i), kits["train"])
+        src = fingerprint(a.text)
+        s = score(fingerprint(page, keep_positions=True),
+                  {"shingles": src.shingles, "immutables": src.immutables, "nnq": src.nnq,
+                   "pairs": src.pairs})
+        facts.append(s.facts)
+        shingles.append(s.shingle_in_source)
+    assert np.median(facts) >= 0.8, np.median(facts)
+    assert np.median(shingles) <= 0.4, np.median(shingles)
+
+
+def test_rewrites_keep_most_quotes_verbatim(kits, bbc):
+    kept = total = 0
+    for i, a in enumerate(bbc):
+        page = rewrite(a.text, random.Random(i), kits["test"])
+        quotes = [q for par in a.body.split("\n") if par.count('"') % 2 == 0
+                  for q in re.findall(r'"([^"]{12,400})"', par)]
+        for q in quotes:
+            if len(q.split()) >= 3:
+                total += 1
+                kept += q.strip().rstrip(",.") in page
+    assert total > 20 and kept >= 0.7 * total
+
+
+def test_page_labels_follow_the_techniques(kits, bbc):
+    pages = list(Simulator().pages(bbc[:20], "train", kits["train"], indexed=lambda _id: True))
+    clean = [p for p in pages if not p.techniques]
+    farms = [p for p in pages if p.techniques]
+    assert len(clean) >= 20 and all(p.quality_bad == 0 and p.unoriginal == 0 for p in clean)
+    for p in farms:
+        assert p.quality_bad == int(bool(FILLER & set(p.techniques)))
+        assert p.unoriginal == int(bool(COPYING & set(p.techniques)))
+        # the source is indexed: every farm page copies, spins or rewrites it
+        assert p.unoriginal == 1 and p.source_id
+    assert any("rewrite" in p.techniques for p in farms)
+
+
+def test_unknown_sources_get_only_on_page_techniques(kits, bbc):
+    pages = list(Simulator().pages(bbc[:20], "train", kits["train"], indexed=lambda _id: False))
+    techs = {t for p in pages for t in p.techniques}
+    assert techs and techs.isdisjoint({"copy", "paraphrase", "rewrite"})
+
+
+def test_near_duplicates_are_found_in_id_order(tmp_path, bbc):
+    from training.corpus import Article
+    from training.dataset import near_duplicates
+
+    a, b = bbc[0], bbc[1]
+    update = Article("zz/update", "bbc", a.title, a.body + "\n\nThe talks resume on Monday.")
+    dupes = near_duplicates([a, b, update], tmp_path)
+    assert dupes == {"zz/update"}  # the later version goes, the first and the unrelated stay
