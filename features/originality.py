@@ -43,6 +43,8 @@ class OriginalityExtractor:
         "orig_fact_pairs",  # weighted share of the page's nearby fact pairs in the source
         "orig_source_facts_in_page",  # share of the source's facts the page repeats
         "orig_facts_weight",  # log(1 + rarity weight of the shared facts)
+        "orig_quotes_in_source",  # share of the page's quoted-speech 3-grams in the source
+        "orig_quote_shingles",  # log(1 + the page's quote 3-grams): is the share above telling?
     )
 
     def __init__(self, index: "Index | str | None" = None, copy_threshold: float = 0.5,
@@ -105,6 +107,8 @@ class OriginalityExtractor:
             "orig_fact_pairs": s.fact_pairs,
             "orig_source_facts_in_page": s.facts_both_ways,
             "orig_facts_weight": math.log1p(s.facts_shared_weight),
+            "orig_quotes_in_source": s.quotes_in_source,
+            "orig_quote_shingles": math.log1p(s.quote_shingles),
         })
         source = src.to_source()
         source["matched"] = source["matched"][: self.max_evidence]

@@ -72,6 +72,7 @@ def test_rewrites_keep_the_facts_and_lose_the_wording(kits, bbc):
 
 
 def test_rewrites_keep_most_quotes_verbatim(kits, bbc):
+    """Up to 40 % of a rewrite's sentences are left out (summaries); what stays keeps its quotes."""
     kept = total = 0
     for i, a in enumerate(bbc):
         page = rewrite(a.text, random.Random(i), kits["test"])
@@ -81,7 +82,7 @@ def test_rewrites_keep_most_quotes_verbatim(kits, bbc):
             if len(q.split()) >= 3:
                 total += 1
                 kept += q.strip().rstrip(",.") in page
-    assert total > 20 and kept >= 0.7 * total
+    assert total > 20 and kept >= 0.5 * total
 
 
 def test_page_labels_follow_the_techniques(kits, bbc):

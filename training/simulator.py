@@ -270,22 +270,28 @@ def _pick_carrier(kit: Kit, names: int, numbers: int, rng: random.Random) -> str
     return rng.choice(kit.carriers[keys[0]]) if keys else None
 
 
-def _fill(carrier: str, names: list[str], numbers: list[str]) -> str:
-    """The carrier with its name and number slots replaced, in order, by the given facts."""
+def _fill(carrier: str, names: list[str], numbers: list[str], rng: random.Random,
+          own: float = 0.0) -> str:
+    """The carrier with its name and number slots replaced, in order, by the given facts;
+    with probability ``own`` a slot keeps the carrier's fact (a rewriter adds context)."""
     out, pos, ni, di = [], 0, 0, 0
     for a, b, kind in sentence_slots(carrier):
         out.append(carrier[pos:a])
-        if kind == "name" and names:
-            out.append(names[ni % len(names)]); ni += 1
+        if rng.random() < own:
+            out.append(carrier[a:b])
+        elif kind == "name" and names:
+            out.append(names[ni % len(names)])
+            ni += 1
         elif kind == "number" and numbers:
-            out.append(numbers[di % len(numbers)]); di += 1
+            out.append(numbers[di % len(numbers)])
+            di += 1
         else:
             out.append(carrier[a:b])
         pos = b
     return "".join(out) + carrier[pos:]
 
 
-def rewrite_sentence(sentence: str, rng: random.Random, kit: Kit) -> list[str]:
+def rewrite_sentence(sentence: str, rng: random.Random, kit: Kit, own: float = 0.0) -> list[str]:
     """One source sentence said again: its facts in borrowed wording, its quotes verbatim."""
     quotes = [q.strip() for q in _QUOTED_RE.findall(sentence) if len(q.split()) >= 3]
     plain = _QUOTED_RE.sub(" ", sentence)
@@ -296,7 +302,7 @@ def rewrite_sentence(sentence: str, rng: random.Random, kit: Kit) -> list[str]:
     if names or numbers or not quotes:
         carrier = _pick_carrier(kit, len(names), len(numbers), rng)
         if carrier and (names or numbers or rng.random() < 0.5):
-            out.append(_fill(carrier, names, numbers))
+            out.append(_fill(carrier, names, numbers, rng, own))
     who = names[0] if names else rng.choice(["officials", "a spokesperson", "the minister"])
     for q in quotes:
         if rng.random() < 0.85:
@@ -317,14 +323,19 @@ def quote_whole_sentences(par: str) -> list[str]:
 
 
 def rewrite(text: str, rng: random.Random, kit: Kit) -> str:
-    """Every sentence rewritten around its facts; a share (0-30 %) kept word for word."""
-    keep = rng.uniform(0.0, 0.3)
+    """Every sentence rewritten around its facts. Per page, drawn at random: the share of
+    sentences kept word for word (0-30 %), left out (a rewrite that summarises, 0-40 %),
+    and of slots that keep the borrowed sentence's own fact (0-25 %)."""
+    keep, drop, own = rng.uniform(0.0, 0.3), rng.uniform(0.0, 0.4), rng.uniform(0.0, 0.25)
     pars = paragraphs(text)
     title, body = pars[0], pars[1:] or pars
     out_sents: list[str] = []
     for p in body:
         for s in quote_whole_sentences(p):
-            out_sents += [s] if rng.random() < keep else rewrite_sentence(s, rng, kit)
+            r = rng.random()
+            if r < drop:
+                continue
+            out_sents += [s] if r < drop + keep else rewrite_sentence(s, rng, kit, own)
     if not out_sents:
         return text
     pars_out, i = [], 0
