@@ -259,10 +259,17 @@ def _page_meta(p: FarmPage) -> dict:
     return d
 
 
+def _texts_path(work_dir: Path, split: str) -> Path:
+    """Page texts live beside the features they were computed from (same version and schema)."""
+    from features.schema import current_schema
+
+    return work_dir / f"texts-v{DATASET_VERSION}-{current_schema().hash}-{split}.jsonl.gz"
+
+
 def _write_texts(work_dir: Path, split: str, texts: list[str]) -> None:
     import gzip
 
-    with gzip.open(work_dir / f"texts-{split}.jsonl.gz", "wt", encoding="utf-8") as fh:
+    with gzip.open(_texts_path(work_dir, split), "wt", encoding="utf-8") as fh:
         for t in texts:
             fh.write(json.dumps(t) + "\n")
 
@@ -271,7 +278,7 @@ def split_texts(split: str, work_dir: Path = WORK_DIR) -> list[str]:
     """Texts of a split's pages, as cached by :func:`build_dataset` (for text baselines)."""
     import gzip
 
-    with gzip.open(work_dir / f"texts-{split}.jsonl.gz", "rt", encoding="utf-8") as fh:
+    with gzip.open(_texts_path(work_dir, split), "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
 
 
