@@ -36,6 +36,7 @@ import json
 import math
 import re
 import threading
+from itertools import accumulate
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -88,33 +89,60 @@ def lm_key(word: str) -> str:
     return key
 
 
+#: WORD_RE with its match captured: ``split`` gives gap, word, gap, word, ..., gap.
+_WORD_SPLIT_RE = re.compile(f"({WORD_RE.pattern})")
+#: Bits of a gap between two words: a break, a sentence boundary, a line break.
+_BRK, _SENT, _NL = 1, 2, 4
+_GAP_FLAGS: dict[str, int] = {}
+
+
+def _gap_flags(gap: str) -> int:
+    """Break / sentence / newline bits of the text between two words (cached per gap).
+
+    Break and sentence characters are never word characters, so a break lies between two
+    words exactly when the gap between them contains one. Gaps repeat endlessly (" ", ", ",
+    ". "), so they are classified once.
+    """
+    f = _GAP_FLAGS.get(gap)
+    if f is None:
+        f = 0
+        if _BREAK_RE.search(gap):
+            f = _BRK | (_SENT if _SENT_RE.search(gap) else 0)
+        if "\n" in gap:
+            f |= _NL
+        if len(_GAP_FLAGS) < 100_000:  # bound the cache on hostile input
+            _GAP_FLAGS[gap] = f
+    return f
+
+
+def split_words(text: str) -> tuple[list[str], list[int], list[int], list[int]]:
+    """(words, starts, ends, gap flags) of ``text`` in one regex pass.
+
+    ``flags[i]`` holds the ``_BRK``/``_SENT``/``_NL`` bits of the gap before word ``i``;
+    the first word always starts a sentence.
+    """
+    parts = _WORD_SPLIT_RE.split(text)
+    if len(parts) < 2:
+        return [], [], [], []
+    bounds = list(accumulate(map(len, parts)))
+    gaps = parts[0:-1:2]
+    get = _GAP_FLAGS.get
+    flags = list(map(get, gaps))
+    if None in flags:
+        flags = [f if f is not None else _gap_flags(g) for f, g in zip(flags, gaps)]
+    flags[0] = _BRK | _SENT | (flags[0] & _NL)
+    return parts[1::2], bounds[0:-1:2], bounds[1::2], flags
+
+
 def tokenize(text: str) -> list[tuple[int, int, str, bool, bool]]:
     """(start, end, word, break_before, sentence_start) for every word.
 
     The break flag is what keeps "... said, Trade ..." from counting as the pair
     "said trade"; ``sentence_start`` marks words whose capital letter says nothing.
     """
-    out: list[tuple[int, int, str, bool, bool]] = []
-    # positions of break and sentence characters, found once; a word's flags say whether
-    # one lies in the gap since the previous word
-    brk_pos = [m.start() for m in _BREAK_RE.finditer(text)] + [len(text) + 1]
-    sent_pos = [m.start() for m in _SENT_RE.finditer(text)] + [len(text) + 1]
-    bi = si = 0
-    prev_end = -1
-    for m in WORD_RE.finditer(text):
-        s, e = m.span()
-        while brk_pos[bi] < prev_end:
-            bi += 1
-        while sent_pos[si] < prev_end:
-            si += 1
-        if prev_end < 0:
-            brk = sent = True
-        else:
-            brk = brk_pos[bi] < s
-            sent = brk and sent_pos[si] < s
-        out.append((s, e, m.group(), brk, sent))
-        prev_end = e
-    return out
+    words, starts, ends, flags = split_words(text)
+    return [(s, e, w, bool(f & _BRK), bool(f & _SENT))
+            for s, e, w, f in zip(starts, ends, words, flags)]
 
 
 def case_observations(toks: list[tuple[int, int, str, bool, bool]], text: str) -> list[int]:
@@ -123,27 +151,40 @@ def case_observations(toks: list[tuple[int, int, str, bool, bool]], text: str) -
     Capitals carry information only mid-sentence and outside title-case lines
     ("Trade Strains Before Summit"), where every word is capitalised.
     """
-    out = [-1] * len(toks)
-    line: list[int] = []
+    words = [t[2] for t in toks]
+    new_line = [i > 0 and "\n" in text[toks[i - 1][1]:t[0]] for i, t in enumerate(toks)]
+    return _case_from_rows([_case_row(w) for w in words], [t[4] for t in toks], new_line)
 
-    def flush() -> None:
-        content = [i for i in line if toks[i][2] not in NAME_CONNECTORS]
-        caps = sum(1 for i in content if toks[i][2][:1].isupper())
-        title = len(content) >= 3 and caps >= 0.6 * len(content)
-        for i in line:
-            w = toks[i][2]
-            if toks[i][4] or title or not w[:1].isalpha():
-                continue
-            out[i] = 1 if w[:1].isupper() else 0
-        line.clear()
 
-    prev_end = 0
-    for i, t in enumerate(toks):
-        if line and "\n" in text[prev_end:t[0]]:
-            flush()
-        line.append(i)
-        prev_end = t[1]
-    flush()
+def _case_row(word: str) -> tuple[int, int, int]:
+    """(case if mid-sentence: 1, 0 or -1 for non-letters; counts as content; capitalised
+    content) of one word: what title-line detection and the case model need."""
+    first = word[:1]
+    content = int(word not in NAME_CONNECTORS)
+    case = (1 if first.isupper() else 0) if first.isalpha() else -1
+    return case, content, int(content and first.isupper())
+
+
+def _case_from_rows(rows: list[tuple[int, int, int]], sent: list, new_line: list) -> list[int]:
+    """Per-word case observations from ``_case_row`` rows (see ``case_observations``).
+
+    A line is a title when at least 3 of its words are content words (not name
+    connectors) and at least 60 % of those are capitalised.
+    """
+    if not rows:
+        return []
+    base, content, caps = zip(*rows)
+    out = list(base)
+    for i, s in enumerate(sent):
+        if s:
+            out[i] = -1
+    cuts = [i for i, nl in enumerate(new_line) if nl and i > 0] + [len(rows)]
+    a = 0
+    for b in cuts:
+        n_content = sum(content[a:b])
+        if n_content >= 3 and sum(caps[a:b]) >= 0.6 * n_content:
+            out[a:b] = [-1] * (b - a)
+        a = b
     return out
 
 
@@ -278,6 +319,7 @@ class _Tables:
     phrase_first: np.ndarray        # bool per id: first word of a two-word thesaurus key
     compound: dict[int, bool]       # a * V + b -> is "a b" a thesaurus phrase (lazy cache)
     has_strong: np.ndarray          # bool per id: has a strong (synset) synonym
+    word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row) (lazy cache)
 
 
 _TABLES: dict[tuple[int, int, float], _Tables] = {}
@@ -326,7 +368,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     right_of=right_of, left_of=left_of, targets={}, strong={}, gap={},
                     fanout={}, bg_keys=bg_keys[order], bg_counts=bg_counts[order],
                     examinable=examinable, phrase_first=phrase_first, compound={},
-                    has_strong=has_strong)
+                    has_strong=has_strong, word_rows={})
         _TABLES[key] = t
         return t
 
@@ -480,14 +522,7 @@ class SpinningExtractor:
     def extract(self, doc: Document) -> Extraction:
         ref = load_reference(Path(self.reference_path) if self.reference_path else None)
         tab = _tables(ref, self.min_pair_count, self.discount)
-        toks = tokenize(doc.norm)
-        words = [t[2] for t in toks]
-        keys = [lm_key(w) for w in words]
-        breaks = [t[3] for t in toks]
-        vocab = ref.vocab
-        ids = [vocab.get(k, -1) for k in keys]
-        ctx = _Context(ref, tab, toks, words, keys, ids, breaks,
-                       case_observations(toks, doc.norm))
+        ctx = _Context.of(doc.norm, ref, tab)
         lm_spans, gain = self._decode(ctx)
         lm_spans += self._repeat_swaps(ctx, lm_spans)
         name_spans = self._names(ctx)
@@ -590,7 +625,7 @@ class SpinningExtractor:
         # never paraphrased: swaps towards a word that is often capitalised cost less
         cap = ctx.ref.cap
         ref_words = ctx.ref.words
-        in_name = (ctx.case[i] == 1 or (ctx.case[i] < 0 and not ctx.toks[i][4]
+        in_name = (ctx.case[i] == 1 or (ctx.case[i] < 0 and not ctx.flags[i] & _SENT
                                         and ctx.words[i][:1].isupper())) \
             and cap[wid] <= 0.5 and len(ctx.words[i]) > 2
         cands = []
@@ -792,7 +827,7 @@ class SpinningExtractor:
                 original = " ".join(ctx.ref.words[o.target] for o in group)
                 ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = tuple(o.target for o in group)
                 original = _match_case(ctx.words[s_tok:e_tok], original)
-                out.append(Span("spun_phrase", ctx.toks[s_tok][0], ctx.toks[e_tok - 1][1], "",
+                out.append(Span("spun_phrase", ctx.starts[s_tok], ctx.ends[e_tok - 1], "",
                                 f"likely original: {original}; fits context better by "
                                 f"{gain:.1f} nats, reference pair seen {ev}x"))
             k = g + 1
@@ -827,7 +862,7 @@ class SpinningExtractor:
         phrases = {k: t for k, t in ctx.confirmed.items() if len(k) == 2}
         if not phrases:
             return []
-        keys, toks, ids, breaks = ctx.keys, ctx.toks, ctx.ids, ctx.breaks
+        keys, ids, breaks = ctx.keys, ctx.ids, ctx.breaks
         cnt = ctx.cnt
         n = len(keys)
         starts = {s.start for s in taken}
@@ -835,12 +870,12 @@ class SpinningExtractor:
         for i in range(n - 1):
             j = i + 2
             target = phrases.get((keys[i], keys[i + 1]))
-            if target is None or breaks[i + 1] or toks[i][0] in starts:
+            if target is None or breaks[i + 1] or ctx.starts[i] in starts:
                 continue
             if j >= n or breaks[j] or cnt(ids[j - 1], ids[j]) > self.suspicious_max_count:
                 continue
             original = _match_case(ctx.words[i:j], " ".join(ctx.ref.words[t] for t in target))
-            out.append(Span("spun_phrase", toks[i][0], toks[j - 1][1], "",
+            out.append(Span("spun_phrase", ctx.starts[i], ctx.ends[j - 1], "",
                             f"likely original: {original}; same swap as elsewhere on "
                             "this page"))
         return out
@@ -908,7 +943,7 @@ class SpinningExtractor:
                     e, name = hit
                     a, b = run[s], run[e - 1]
                     original = _match_case(words[a:b + 1], " ".join(name))
-                    out.append(Span("spun_phrase", ctx.toks[a][0], ctx.toks[b][1], "",
+                    out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
                                     f"likely original: {original}; known name"))
                     s = e
                 else:
@@ -978,7 +1013,7 @@ class SpinningExtractor:
                         continue
                     if _name_support(ctx, other) > _name_support(ctx, ph):
                         original = _match_case(ctx.words[a:b + 1], " ".join(other))
-                        out.append(Span("spun_phrase", ctx.toks[a][0], ctx.toks[b][1], "",
+                        out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
                                         f"likely original: {original}; name variant on "
                                         "this page"))
         return out
@@ -987,7 +1022,7 @@ class SpinningExtractor:
     def _tortured(self, ctx: "_Context") -> list[Span]:
         out = []
         table = ctx.ref.tortured
-        keys, breaks, toks = ctx.keys, ctx.breaks, ctx.toks
+        keys, breaks = ctx.keys, ctx.breaks
         n = len(keys)
         for i in range(n - 1):
             if breaks[i + 1]:
@@ -998,7 +1033,7 @@ class SpinningExtractor:
             for phrase, good in entries:
                 j = i + len(phrase)
                 if j <= n and tuple(keys[i:j]) == phrase and not any(breaks[i + 1:j]):
-                    out.append(Span("spun_phrase", toks[i][0], toks[j - 1][1], "",
+                    out.append(Span("spun_phrase", ctx.starts[i], ctx.ends[j - 1], "",
                                     f"likely original: {good}; tortured phrase"))
         return out
 
@@ -1006,16 +1041,40 @@ class SpinningExtractor:
 class _Context:
     """Everything one page's scoring needs, computed once."""
 
-    __slots__ = ("ref", "tab", "toks", "words", "keys", "ids", "breaks", "case", "bigram",
-                 "V", "confirmed")
+    __slots__ = ("ref", "tab", "words", "starts", "ends", "flags", "keys", "ids", "breaks",
+                 "case", "bigram", "V", "confirmed")
 
-    def __init__(self, ref, tab, toks, words, keys, ids, breaks, case):
-        self.ref, self.tab, self.toks, self.words = ref, tab, toks, words
-        self.keys, self.ids, self.breaks, self.case = keys, ids, breaks, case
+    def __init__(self, ref: SpinReference, tab: _Tables, words: list[str], starts: list[int],
+                 ends: list[int], flags: list[int], keys: list[str], ids: list[int],
+                 case: list[int]):
+        self.ref, self.tab, self.words = ref, tab, words
+        self.starts, self.ends, self.flags = starts, ends, flags
+        self.keys, self.ids, self.case = keys, ids, case
+        self.breaks = [f & _BRK for f in flags]
         self.bigram = ref.bigram
         self.V = len(ref.words)
         #: observed word keys -> original ids of swaps flagged on this page
         self.confirmed: dict[tuple[str, ...], tuple[int, ...]] = {}
+
+    @classmethod
+    def of(cls, text: str, ref: SpinReference, tab: _Tables) -> "_Context":
+        """Tokenise a page; per-word facts come from a cache keyed by the word itself."""
+        words, starts, ends, flags = split_words(text)
+        rows_of = tab.word_rows
+        get = rows_of.get
+        rows = [get(w) for w in words]
+        if None in rows:
+            if len(rows_of) > 500_000:  # bound the cache on endless streams of new words
+                rows_of.clear()
+            vocab = ref.vocab
+            for k, w in enumerate(words):
+                if rows[k] is None:
+                    key = lm_key(w)
+                    rows[k] = rows_of[w] = (key, vocab.get(key, -1), *_case_row(w))
+        keys, ids = ([r[0] for r in rows], [r[1] for r in rows])
+        case = _case_from_rows([r[2:] for r in rows], [f & _SENT for f in flags],
+                               [f & _NL for f in flags])
+        return cls(ref, tab, words, starts, ends, flags, keys, ids, case)
 
     def case_score(self, wid: int, i: int) -> float:
         """log P(the capitalisation seen at word i | word id); 0 where capitals say nothing.
