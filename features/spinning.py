@@ -36,7 +36,9 @@ import json
 import math
 import re
 import threading
-from itertools import accumulate
+from collections.abc import Sequence
+from itertools import accumulate, compress, count, repeat
+from operator import and_
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -96,6 +98,11 @@ _BRK, _SENT, _NL = 1, 2, 4
 _GAP_FLAGS: dict[str, int] = {}
 
 
+def _where(flags: list[int], bit: int) -> list[int]:
+    """Indices of the flags that have ``bit`` set (a C-speed scan)."""
+    return list(compress(count(), map(and_, flags, repeat(bit))))
+
+
 def _gap_flags(gap: str) -> int:
     """Break / sentence / newline bits of the text between two words (cached per gap).
 
@@ -151,9 +158,12 @@ def case_observations(toks: list[tuple[int, int, str, bool, bool]], text: str) -
     Capitals carry information only mid-sentence and outside title-case lines
     ("Trade Strains Before Summit"), where every word is capitalised.
     """
-    words = [t[2] for t in toks]
-    new_line = [i > 0 and "\n" in text[toks[i - 1][1]:t[0]] for i, t in enumerate(toks)]
-    return _case_from_rows([_case_row(w) for w in words], [t[4] for t in toks], new_line)
+    if not toks:
+        return []
+    base, content, caps = zip(*(_case_row(t[2]) for t in toks))
+    sent = [i for i, t in enumerate(toks) if t[4]]
+    lines = [i for i in range(1, len(toks)) if "\n" in text[toks[i - 1][1]:toks[i][0]]]
+    return _case_of(base, content, caps, sent, lines)
 
 
 def _case_row(word: str) -> tuple[int, int, int]:
@@ -165,22 +175,19 @@ def _case_row(word: str) -> tuple[int, int, int]:
     return case, content, int(content and first.isupper())
 
 
-def _case_from_rows(rows: list[tuple[int, int, int]], sent: list, new_line: list) -> list[int]:
-    """Per-word case observations from ``_case_row`` rows (see ``case_observations``).
+def _case_of(base: Sequence[int], content: Sequence[int], caps: Sequence[int],
+             sent: list[int], lines: list[int]) -> list[int]:
+    """Case observations from ``_case_row`` columns, the indices of sentence-initial words
+    and of words that start a new line (see ``case_observations``).
 
     A line is a title when at least 3 of its words are content words (not name
     connectors) and at least 60 % of those are capitalised.
     """
-    if not rows:
-        return []
-    base, content, caps = zip(*rows)
     out = list(base)
-    for i, s in enumerate(sent):
-        if s:
-            out[i] = -1
-    cuts = [i for i, nl in enumerate(new_line) if nl and i > 0] + [len(rows)]
+    for i in sent:
+        out[i] = -1
     a = 0
-    for b in cuts:
+    for b in lines + [len(out)]:
         n_content = sum(content[a:b])
         if n_content >= 3 and sum(caps[a:b]) >= 0.6 * n_content:
             out[a:b] = [-1] * (b - a)
@@ -319,7 +326,7 @@ class _Tables:
     phrase_first: np.ndarray        # bool per id: first word of a two-word thesaurus key
     compound: dict[int, bool]       # a * V + b -> is "a b" a thesaurus phrase (lazy cache)
     has_strong: np.ndarray          # bool per id: has a strong (synset) synonym
-    word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row) (lazy cache)
+    word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word)) (lazy)
 
 
 _TABLES: dict[tuple[int, int, float], _Tables] = {}
@@ -1050,7 +1057,7 @@ class _Context:
         self.ref, self.tab, self.words = ref, tab, words
         self.starts, self.ends, self.flags = starts, ends, flags
         self.keys, self.ids, self.case = keys, ids, case
-        self.breaks = [f & _BRK for f in flags]
+        self.breaks = list(map(and_, flags, repeat(_BRK)))
         self.bigram = ref.bigram
         self.V = len(ref.words)
         #: observed word keys -> original ids of swaps flagged on this page
@@ -1060,9 +1067,10 @@ class _Context:
     def of(cls, text: str, ref: SpinReference, tab: _Tables) -> "_Context":
         """Tokenise a page; per-word facts come from a cache keyed by the word itself."""
         words, starts, ends, flags = split_words(text)
+        if not words:
+            return cls(ref, tab, [], [], [], [], [], [], [])
         rows_of = tab.word_rows
-        get = rows_of.get
-        rows = [get(w) for w in words]
+        rows = list(map(rows_of.get, words))
         if None in rows:
             if len(rows_of) > 500_000:  # bound the cache on endless streams of new words
                 rows_of.clear()
@@ -1071,9 +1079,8 @@ class _Context:
                 if rows[k] is None:
                     key = lm_key(w)
                     rows[k] = rows_of[w] = (key, vocab.get(key, -1), *_case_row(w))
-        keys, ids = ([r[0] for r in rows], [r[1] for r in rows])
-        case = _case_from_rows([r[2:] for r in rows], [f & _SENT for f in flags],
-                               [f & _NL for f in flags])
+        keys, ids, base, content, caps = zip(*rows)
+        case = _case_of(base, content, caps, _where(flags, _SENT), _where(flags, _NL))
         return cls(ref, tab, words, starts, ends, flags, keys, ids, case)
 
     def case_score(self, wid: int, i: int) -> float:
