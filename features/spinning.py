@@ -325,7 +325,8 @@ class _Tables:
     examinable: np.ndarray          # bool per id: has synonyms and is not closed-class
     phrase_first: np.ndarray        # bool per id: first word of a two-word thesaurus key
     compound: dict[int, bool]       # a * V + b -> is "a b" a thesaurus phrase (lazy cache)
-    has_strong: np.ndarray          # bool per id: has a strong (synset) synonym
+    has_strong: list[bool]          # per id (index -1: unknown): has a strong synonym
+    known_at: dict[tuple, tuple | None]  # name window -> known-name match (lazy cache)
     word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word)) (lazy)
 
 
@@ -375,7 +376,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     right_of=right_of, left_of=left_of, targets={}, strong={}, gap={},
                     fanout={}, bg_keys=bg_keys[order], bg_counts=bg_counts[order],
                     examinable=examinable, phrase_first=phrase_first, compound={},
-                    has_strong=has_strong, word_rows={})
+                    has_strong=has_strong.tolist(), known_at={}, word_rows={})
         _TABLES[key] = t
         return t
 
@@ -921,9 +922,8 @@ class SpinningExtractor:
         return s
 
     def _known_name_variants(self, ctx: "_Context", runs: list[list[int]]) -> list[Span]:
-        ref, keys, words = ctx.ref, ctx.keys, ctx.words
-        known = ref.known_names
-        strong = ctx.tab.has_strong
+        """Spans of a run (3-7 words) that are a synonym or two away from a known name."""
+        keys, words = ctx.keys, ctx.words
         out = []
         for run in runs:
             n = len(run)
@@ -932,30 +932,48 @@ class SpinningExtractor:
                 if keys[run[s]] in NAME_CONNECTORS:
                     s += 1
                     continue
-                hit = None
-                for e in range(min(n, s + 7), s + 2, -1):
-                    if keys[run[e - 1]] in NAME_CONNECTORS:
-                        continue
-                    phrase = tuple(keys[i] for i in run[s:e])
-                    if phrase in known:
-                        break
-                    pids = [ctx.ids[i] for i in run[s:e]]
-                    if not any(strong[p] for p in pids):
-                        continue
-                    match = self._match_known(ctx, phrase, pids)
-                    if match:
-                        hit = (e, match)
-                        break
+                hit = self._known_name_at(ctx, tuple(keys[run[s]:run[min(n, s + 7) - 1] + 1]))
                 if hit:
-                    e, name = hit
-                    a, b = run[s], run[e - 1]
+                    length, name = hit
+                    a, b = run[s], run[s + length - 1]
                     original = _match_case(words[a:b + 1], " ".join(name))
                     out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
                                     f"likely original: {original}; known name"))
-                    s = e
+                    s += length
                 else:
                     s += 1
         return out
+
+    def _known_name_at(self, ctx: "_Context", window: tuple[str, ...]):
+        """(length, known name) for the longest prefix (>= 3 words) of ``window`` that is
+        a synonym variant of a known name, or None; the longest prefix that *is* a known
+        name stops the search. Cached per window: the answer depends on the words alone,
+        and names recur from page to page."""
+        cache = ctx.tab.known_at
+        key = (window, self.max_free_name_swaps)
+        if key in cache:
+            return cache[key]
+        known = ctx.ref.known_names
+        strong = ctx.tab.has_strong
+        vocab = ctx.ref.vocab
+        hit = None
+        for e in range(len(window), 2, -1):
+            if window[e - 1] in NAME_CONNECTORS:
+                continue
+            phrase = window[:e]
+            if phrase in known:
+                break
+            pids = [vocab.get(k, -1) for k in phrase]
+            if not any(strong[p] for p in pids):
+                continue
+            match = self._match_known(ctx, phrase, pids)
+            if match:
+                hit = (e, match)
+                break
+        if len(cache) > 200_000:
+            cache.clear()
+        cache[key] = hit
+        return hit
 
     def _match_known(self, ctx: "_Context", phrase: tuple[str, ...], pids: list[int]):
         """A known name of the same shape differing from ``phrase`` only by synonyms."""
