@@ -335,6 +335,7 @@ class _Tables:
     compound: dict[int, bool]       # a * V + b -> is "a b" a thesaurus phrase (lazy cache)
     has_strong: list[bool]          # per id (index -1: unknown): has a strong synonym
     known_at: dict[tuple, tuple | None]  # name window -> known-name match (lazy cache)
+    tortured_first: frozenset[str]  # first words of the tortured phrases
     word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word)) (lazy)
 
 
@@ -382,7 +383,8 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     t_strong=t_strong, strong={}, gap={}, fanout=fanout,
                     bg_keys=bg_keys[order], bg_counts=bg_counts[order],
                     examinable=examinable, phrase_first=phrase_first, compound={},
-                    has_strong=has_strong.tolist(), known_at={}, word_rows={})
+                    has_strong=has_strong.tolist(), known_at={}, word_rows={},
+                    tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured))
         _TABLES[key] = t
         return t
 
@@ -838,7 +840,11 @@ class SpinningExtractor:
         increase", two hypernyms; "export curbs" -> "import controls", no commoner word).
         """
         fixed = self.fixed_expression_cost
-        refund = sum(max(0.0, o.cost - fixed) for o in (pa, pb) if o is not None)
+        refund = 0.0
+        if pa is not None:
+            refund += max(0.0, pa.cost - fixed)
+        if pb is not None:
+            refund += max(0.0, pb.cost - fixed)
         if not refund:
             return 0.0
         ref = ctx.ref
@@ -1095,7 +1101,8 @@ class SpinningExtractor:
         table = ctx.ref.tortured
         keys, breaks = ctx.keys, ctx.breaks
         n = len(keys)
-        for i in range(n - 1):
+        # only words that begin a tortured phrase are worth a look (a C-speed scan)
+        for i in compress(count(), map(ctx.tab.tortured_first.__contains__, keys[:-1])):
             if breaks[i + 1]:
                 continue
             entries = table.get(keys[i] + " " + keys[i + 1])
