@@ -36,6 +36,9 @@ import json
 import math
 import re
 import threading
+from collections.abc import Sequence
+from itertools import accumulate, compress, count, repeat
+from operator import and_
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -88,33 +91,65 @@ def lm_key(word: str) -> str:
     return key
 
 
+#: WORD_RE with its match captured: ``split`` gives gap, word, gap, word, ..., gap.
+_WORD_SPLIT_RE = re.compile(f"({WORD_RE.pattern})")
+#: Bits of a gap between two words: a break, a sentence boundary, a line break.
+_BRK, _SENT, _NL = 1, 2, 4
+_GAP_FLAGS: dict[str, int] = {}
+
+
+def _where(flags: list[int], bit: int) -> list[int]:
+    """Indices of the flags that have ``bit`` set (a C-speed scan)."""
+    return list(compress(count(), map(and_, flags, repeat(bit))))
+
+
+def _gap_flags(gap: str) -> int:
+    """Break / sentence / newline bits of the text between two words (cached per gap).
+
+    Break and sentence characters are never word characters, so a break lies between two
+    words exactly when the gap between them contains one. Gaps repeat endlessly (" ", ", ",
+    ". "), so they are classified once.
+    """
+    f = _GAP_FLAGS.get(gap)
+    if f is None:
+        f = 0
+        if _BREAK_RE.search(gap):
+            f = _BRK | (_SENT if _SENT_RE.search(gap) else 0)
+        if "\n" in gap:
+            f |= _NL
+        if len(_GAP_FLAGS) < 100_000:  # bound the cache on hostile input
+            _GAP_FLAGS[gap] = f
+    return f
+
+
+def split_words(text: str) -> tuple[list[str], list[int], list[int], list[int]]:
+    """(words, starts, ends, gap flags) of ``text`` in one regex pass.
+
+    ``flags[i]`` holds the ``_BRK``/``_SENT``/``_NL`` bits of the gap before word ``i``;
+    the first word always starts a sentence.
+    """
+    parts = _WORD_SPLIT_RE.split(text)
+    if len(parts) < 2:
+        return [], [], [], []
+    bounds = list(accumulate(map(len, parts)))
+    gaps = parts[0:-1:2]
+    get = _GAP_FLAGS.get
+    flags = list(map(get, gaps))
+    if None in flags:
+        flags = [f if f is not None else _gap_flags(g) for f, g in zip(flags, gaps)]
+    flags[0] = _BRK | _SENT | (flags[0] & _NL)
+    return parts[1::2], bounds[0:-1:2], bounds[1::2], flags
+
+
 def tokenize(text: str) -> list[tuple[int, int, str, bool, bool]]:
     """(start, end, word, break_before, sentence_start) for every word.
 
     The break flag is what keeps "... said, Trade ..." from counting as the pair
     "said trade"; ``sentence_start`` marks words whose capital letter says nothing.
     """
-    out: list[tuple[int, int, str, bool, bool]] = []
-    # positions of break and sentence characters, found once; a word's flags say whether
-    # one lies in the gap since the previous word
-    brk_pos = [m.start() for m in _BREAK_RE.finditer(text)] + [len(text) + 1]
-    sent_pos = [m.start() for m in _SENT_RE.finditer(text)] + [len(text) + 1]
-    bi = si = 0
-    prev_end = -1
-    for m in WORD_RE.finditer(text):
-        s, e = m.span()
-        while brk_pos[bi] < prev_end:
-            bi += 1
-        while sent_pos[si] < prev_end:
-            si += 1
-        if prev_end < 0:
-            brk = sent = True
-        else:
-            brk = brk_pos[bi] < s
-            sent = brk and sent_pos[si] < s
-        out.append((s, e, m.group(), brk, sent))
-        prev_end = e
-    return out
+    words, starts, ends, flags = split_words(text)
+    return [(s, e, w, bool(f & _BRK), bool(f & _SENT))
+            for s, e, w, f in zip(starts, ends, words, flags)]
 
 
 def case_observations(toks: list[tuple[int, int, str, bool, bool]], text: str) -> list[int]:
@@ -123,27 +158,40 @@ def case_observations(toks: list[tuple[int, int, str, bool, bool]], text: str) -
     Capitals carry information only mid-sentence and outside title-case lines
     ("Trade Strains Before Summit"), where every word is capitalised.
     """
-    out = [-1] * len(toks)
-    line: list[int] = []
+    if not toks:
+        return []
+    base, content, caps = zip(*(_case_row(t[2]) for t in toks))
+    sent = [i for i, t in enumerate(toks) if t[4]]
+    lines = [i for i in range(1, len(toks)) if "\n" in text[toks[i - 1][1]:toks[i][0]]]
+    return _case_of(base, content, caps, sent, lines)
 
-    def flush() -> None:
-        content = [i for i in line if toks[i][2] not in NAME_CONNECTORS]
-        caps = sum(1 for i in content if toks[i][2][:1].isupper())
-        title = len(content) >= 3 and caps >= 0.6 * len(content)
-        for i in line:
-            w = toks[i][2]
-            if toks[i][4] or title or not w[:1].isalpha():
-                continue
-            out[i] = 1 if w[:1].isupper() else 0
-        line.clear()
 
-    prev_end = 0
-    for i, t in enumerate(toks):
-        if line and "\n" in text[prev_end:t[0]]:
-            flush()
-        line.append(i)
-        prev_end = t[1]
-    flush()
+def _case_row(word: str) -> tuple[int, int, int]:
+    """(case if mid-sentence: 1, 0 or -1 for non-letters; counts as content; capitalised
+    content) of one word: what title-line detection and the case model need."""
+    first = word[:1]
+    content = int(word not in NAME_CONNECTORS)
+    case = (1 if first.isupper() else 0) if first.isalpha() else -1
+    return case, content, int(content and first.isupper())
+
+
+def _case_of(base: Sequence[int], content: Sequence[int], caps: Sequence[int],
+             sent: list[int], lines: list[int]) -> list[int]:
+    """Case observations from ``_case_row`` columns, the indices of sentence-initial words
+    and of words that start a new line (see ``case_observations``).
+
+    A line is a title when at least 3 of its words are content words (not name
+    connectors) and at least 60 % of those are capitalised.
+    """
+    out = list(base)
+    for i in sent:
+        out[i] = -1
+    a = 0
+    for b in lines + [len(out)]:
+        n_content = sum(content[a:b])
+        if n_content >= 3 and sum(caps[a:b]) >= 0.6 * n_content:
+            out[a:b] = [-1] * (b - a)
+        a = b
     return out
 
 
@@ -166,6 +214,10 @@ class SpinReference:
     cont: np.ndarray              # distinct right neighbours of each word in the corpus
     bigram: dict[int, int]        # a * V + b -> corpus count (count >= 2)
     syn: dict[int, tuple[tuple[int, int], ...]]   # observed id -> ((original id, strength), ..)
+    syn_key: np.ndarray           # the same thesaurus as arrays: observed ids,
+    syn_ptr: np.ndarray           # row n's targets are syn_idx[syn_ptr[n]:syn_ptr[n + 1]],
+    syn_idx: np.ndarray           # original ids,
+    syn_s: np.ndarray             # strengths (1: synset mate, 2: looser relation)
     zipf: np.ndarray              # wordfreq zipf per vocab id (float32)
     names_by_anchor: dict[tuple, list[tuple[str, ...]]]   # (skeleton, k, token) -> names
     known_names: frozenset        # lower-case tuples of known names (len >= 3)
@@ -246,7 +298,9 @@ def _decode(z) -> SpinReference:
         vocab=vocab, words=words, logp_uni=logp.astype(np.float64), count=z["count"],
         cap=z["cap"].astype(np.float64), next_cap=z["next_cap"].astype(np.float64),
         cont=z["cont"],
-        bigram=bigram, syn=syn, zipf=zipf, names_by_anchor=names_by_anchor,
+        bigram=bigram, syn=syn, syn_key=z["syn_key"].astype(np.int64),
+        syn_ptr=z["syn_ptr"].astype(np.int64), syn_idx=z["syn_idx"].astype(np.int64),
+        syn_s=z["syn_s"], zipf=zipf, names_by_anchor=names_by_anchor,
         known_names=frozenset(known), tortured=tortured,
         meta=json.loads(bytes(z["meta"]).decode("utf-8")),
     )
@@ -266,18 +320,23 @@ class _Tables:
     log_nlow: list[float]           # log P(next word lower case | word)
     inv_count: list[float]          # 1 / corpus count (0 for unseen words)
     backoff: list[float]            # absolute-discounting back-off mass per word
-    right_of: dict[int, set[int]]   # a -> {b : count(a b) >= min_pair_count}
-    left_of: dict[int, set[int]]    # b -> {a : count(a b) >= min_pair_count}
-    targets: dict[int, tuple]       # id -> (single-word target set, strengths, multi-word)
+    cap: list[float]                # P(capitalised | word) mid-sentence
+    t_start: np.ndarray             # per id (index -1: unknown): its single-word originals
+    t_end: np.ndarray               # are t_idx[t_start[id]:t_end[id]] (see _originals)
+    t_idx: np.ndarray
+    t_strong: np.ndarray            # bool, parallel to t_idx: a synset mate
     strong: dict[int, frozenset[int]]
     gap: dict[int, float]           # id -> zipf(best strong synonym) - zipf(id)
-    fanout: dict[int, float]        # id -> log(number of synonyms)
+    fanout: list[float]             # per id: log(number of synonyms, at least 1)
     bg_keys: np.ndarray             # sorted a * V + b of stored bigrams
     bg_counts: np.ndarray           # their counts
     examinable: np.ndarray          # bool per id: has synonyms and is not closed-class
     phrase_first: np.ndarray        # bool per id: first word of a two-word thesaurus key
     compound: dict[int, bool]       # a * V + b -> is "a b" a thesaurus phrase (lazy cache)
-    has_strong: np.ndarray          # bool per id: has a strong (synset) synonym
+    has_strong: list[bool]          # per id (index -1: unknown): has a strong synonym
+    known_at: dict[tuple, tuple | None]  # name window -> known-name match (lazy cache)
+    tortured_first: frozenset[str]  # first words of the tortured phrases
+    word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word)) (lazy)
 
 
 _TABLES: dict[tuple[int, int, float], _Tables] = {}
@@ -292,20 +351,10 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
         if key in _TABLES:
             return _TABLES[key]
         V = len(ref.words)
-        right_of: dict[int, set[int]] = {}
-        left_of: dict[int, set[int]] = {}
-        for k, c in ref.bigram.items():
-            if c >= min_pair_count:
-                a, b = divmod(k, V)
-                right_of.setdefault(a, set()).add(b)
-                left_of.setdefault(b, set()).add(a)
         logp = ref.logp_uni.tolist()
         count = ref.count.astype(np.float64)
         inv = np.divide(1.0, count, out=np.zeros_like(count), where=count > 0)
         backoff = np.where(count > 0, np.clip(discount * ref.cont * inv, 0.05, 1.0), 1.0)
-        bg_keys = np.fromiter(ref.bigram.keys(), dtype=np.int64, count=len(ref.bigram))
-        bg_counts = np.fromiter(ref.bigram.values(), dtype=np.int64, count=len(ref.bigram))
-        order = np.argsort(bg_keys)
         examinable = np.zeros(V + 1, dtype=bool)       # index -1 (unknown) stays False
         phrase_first = np.zeros(V + 1, dtype=bool)
         has_strong = np.zeros(V + 1, dtype=bool)
@@ -318,17 +367,62 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     phrase_first[first] = True
             elif w not in CLOSED_CLASS:
                 examinable[k] = True
+        bg_keys = np.fromiter(ref.bigram.keys(), dtype=np.int64, count=len(ref.bigram))
+        bg_counts = np.fromiter(ref.bigram.values(), dtype=np.int64, count=len(ref.bigram))
+        order = np.argsort(bg_keys)
+        t_start, t_end, t_idx, t_strong = _originals(ref)
+        fanout = [0.0] * V
+        for k, m in zip(ref.syn_key.tolist(), np.diff(ref.syn_ptr).tolist()):
+            fanout[k] = math.log(max(1, m))
         t = _Tables(count=ref.count.tolist(), logp=logp, p=np.exp(ref.logp_uni).tolist(),
                     log_cap=np.log(ref.cap).tolist(), log_low=np.log1p(-ref.cap).tolist(),
                     log_ncap=np.log(ref.next_cap).tolist(),
                     log_nlow=np.log1p(-ref.next_cap).tolist(),
                     inv_count=inv.tolist(), backoff=backoff.tolist(),
-                    right_of=right_of, left_of=left_of, targets={}, strong={}, gap={},
-                    fanout={}, bg_keys=bg_keys[order], bg_counts=bg_counts[order],
+                    cap=ref.cap.tolist(), t_start=t_start, t_end=t_end, t_idx=t_idx,
+                    t_strong=t_strong, strong={}, gap={}, fanout=fanout,
+                    bg_keys=bg_keys[order], bg_counts=bg_counts[order],
                     examinable=examinable, phrase_first=phrase_first, compound={},
-                    has_strong=has_strong)
+                    has_strong=has_strong.tolist(), known_at={}, word_rows={},
+                    tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured))
         _TABLES[key] = t
         return t
+
+
+def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The thesaurus restricted to single-word originals of more than two letters.
+
+    Multi-word originals are left out: a phrase's own collocation strength would make
+    "drawn out" look likelier than "prolonged" anywhere. Returns per-id start and end
+    offsets (index -1, an unknown word, has none) into the original ids and their
+    synset-mate flags, in thesaurus order.
+    """
+    V = len(ref.words)
+    usable = np.fromiter((" " not in w and len(w) > 2 for w in ref.words), dtype=bool, count=V)
+    keep = usable[ref.syn_idx]
+    kept_before = np.concatenate([[0], np.cumsum(keep)])
+    start = np.zeros(V + 1, dtype=np.int64)
+    end = np.zeros(V + 1, dtype=np.int64)
+    start[ref.syn_key] = kept_before[ref.syn_ptr[:-1]]
+    end[ref.syn_key] = kept_before[ref.syn_ptr[1:]]
+    return start, end, ref.syn_idx[keep], ref.syn_s[keep] == 1
+
+
+def _lookup_counts(tab: "_Tables", pair_keys: np.ndarray) -> np.ndarray:
+    """Reference counts of many pairs (a * V + b; negative keys count 0) at once.
+
+    One sorted batch of binary searches from C costs less than a dictionary probe per
+    pair from Python, most of which would miss the CPU caches one after another.
+    """
+    if not len(pair_keys):
+        return pair_keys
+    order = np.argsort(pair_keys)
+    keys = pair_keys[order]
+    pos = np.searchsorted(tab.bg_keys, keys)
+    pos[pos >= len(tab.bg_keys)] = 0
+    out = np.empty_like(pair_keys)
+    out[order] = np.where(tab.bg_keys[pos] == keys, tab.bg_counts[pos], 0)
+    return out
 
 
 def capitalised_runs(words: list[str], breaks: list[bool]) -> list[list[int]]:
@@ -368,7 +462,7 @@ def _match_case(observed: list[str], original: str) -> str:
     return " ".join(out)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Option:
     """One reading of tokens [start, end): the observed words or a proposed original."""
 
@@ -480,14 +574,7 @@ class SpinningExtractor:
     def extract(self, doc: Document) -> Extraction:
         ref = load_reference(Path(self.reference_path) if self.reference_path else None)
         tab = _tables(ref, self.min_pair_count, self.discount)
-        toks = tokenize(doc.norm)
-        words = [t[2] for t in toks]
-        keys = [lm_key(w) for w in words]
-        breaks = [t[3] for t in toks]
-        vocab = ref.vocab
-        ids = [vocab.get(k, -1) for k in keys]
-        ctx = _Context(ref, tab, toks, words, keys, ids, breaks,
-                       case_observations(toks, doc.norm))
+        ctx = _Context.of(doc.norm, ref, tab)
         lm_spans, gain = self._decode(ctx)
         lm_spans += self._repeat_swaps(ctx, lm_spans)
         name_spans = self._names(ctx)
@@ -527,75 +614,81 @@ class SpinningExtractor:
         turns the model into association with the neighbour, so a rare-but-correct word is
         not called spun merely for being rare. Plus the capitalisation of the word at ``j``
         given ``a`` ("Chinese President" is usual, "language President" is not).
+        Memoised per page: the Viterbi search asks for the same pairs as the candidates.
         """
-        t = ctx.tab
         if b < 0:
             return -12.0
-        lpb = t.logp[b]
         if a < 0:
-            return self.unigram_weight * lpb
-        c = ctx.bigram.get(a * ctx.V + b, 0)
+            return self.unigram_weight * ctx.tab.logp[b]
+        pair = a * ctx.V + b
+        memo_key = pair * ctx.stride + j + 1
+        got = ctx.emits.get(memo_key)
+        if got is None:
+            got = self._emit_count(ctx, a, b, j, ctx.bigram.get(pair, 0))
+            ctx.emits[memo_key] = got
+        return got
+
+    def _emit_count(self, ctx: "_Context", a: int, b: int, j: int, c: int) -> float:
+        """``_emit`` for known words ``a`` and ``b`` whose pair was seen ``c`` times."""
+        t = ctx.tab
         pr = (c - self.discount if c > self.discount else 0.0) * t.inv_count[a] \
             + t.backoff[a] * t.p[b]
-        score = math.log(pr) - (1.0 - self.unigram_weight) * lpb
+        score = math.log(pr) - (1.0 - self.unigram_weight) * t.logp[b]
         if j >= 0:
             cj = ctx.case[j]
             if cj >= 0:
                 score += self.case_weight * (t.log_ncap[a] if cj else t.log_nlow[a])
         return score
 
-    def _targets(self, ctx: "_Context", wid: int) -> tuple[frozenset[int], dict[int, int]]:
-        """(single-word original ids, {id: strength}) for an observed word or phrase id.
+    def _all_options(self, ctx: "_Context", sites: list[tuple[int, int, int, int, int]]
+                     ) -> list[list[_Option]]:
+        """Proposed originals for every site (i, j, observed id, left id, right id) at once.
 
-        Multi-word originals are left out: a phrase's own collocation strength would make
-        "drawn out" look likelier than "prolonged" anywhere.
+        A candidate original must form a frequent bigram (``min_pair_count``) with a
+        neighbour. All (neighbour, original) pairs of the page are looked up in one sorted
+        batch, so only the few candidates that pass are scored in Python.
         """
-        tab = ctx.tab
-        got = tab.targets.get(wid)
-        if got is None:
-            ref = ctx.ref
-            strength = {tid: s for tid, s in ref.syn.get(wid, ())
-                        if " " not in ref.words[tid] and len(ref.words[tid]) > 2}
-            got = tab.targets[wid] = (frozenset(strength), strength)
-        return got
+        tab, V = ctx.tab, ctx.V
+        wid, left, right = (np.array(col, dtype=np.int64) for col in list(zip(*sites))[2:])
+        lo = tab.t_start[wid]
+        lens = tab.t_end[wid] - lo
+        owner = np.repeat(np.arange(len(sites)), lens)
+        flat = np.arange(len(owner)) + np.repeat(lo - (np.cumsum(lens) - lens), lens)
+        tid = tab.t_idx[flat]
+        L, R = left[owner], right[owner]
+        counts = _lookup_counts(tab, np.concatenate([np.where(L >= 0, L * V + tid, -1),
+                                                     np.where(R >= 0, tid * V + R, -1)]))
+        n = len(tid)
+        c_left, c_right = counts[:n], counts[n:]
+        hit = np.flatnonzero((c_left >= self.min_pair_count) | (c_right >= self.min_pair_count))
+        found: list[list[tuple]] = [[] for _ in sites]
+        for o, t, strong, cl, cr in zip(owner[hit].tolist(), tid[hit].tolist(),
+                                        tab.t_strong[flat[hit]].tolist(),
+                                        c_left[hit].tolist(), c_right[hit].tolist()):
+            found[o].append((t, strong, cl, cr))
+        return [self._rank(ctx, site, cands) if cands else []
+                for site, cands in zip(sites, found)]
 
-    @staticmethod
-    def _log_fanout(ctx: "_Context", tid: int) -> float:
-        """log of the number of synonyms of a word (at least 1)."""
-        got = ctx.tab.fanout.get(tid)
-        if got is None:
-            got = ctx.tab.fanout[tid] = math.log(max(1, len(ctx.ref.syn.get(tid, ()))))
-        return got
-
-    def _options(self, ctx: "_Context", wid: int, L: int, R: int, i: int, j: int) -> list[_Option]:
-        """Proposed originals for tokens [i, j) that form a frequent bigram with a neighbour."""
-        single, strength = self._targets(ctx, wid)
+    def _rank(self, ctx: "_Context", site: tuple[int, int, int, int, int],
+              cands: list[tuple[int, bool, int, int]]) -> list[_Option]:
+        """Score candidate originals (id, strong, count with left, count with right) of a
+        site by how well each fits both neighbours (what Viterbi will judge); keep the best."""
+        i, j, wid, L, R = site
         tab = ctx.tab
-        hits: set[int] = set()
-        if L >= 0:
-            ro = tab.right_of.get(L)
-            if ro:
-                hits = single & ro
-        if R >= 0:
-            lo = tab.left_of.get(R)
-            if lo:
-                hits = hits | (single & lo) if hits else single & lo
-        if not hits:
-            return []
-        # rank by how well each candidate fits both neighbours (what Viterbi will judge)
-        emit = self._emit
         w = self.case_weight
         base = self.collapse_cost if j - i > 1 else None
         # an unusual capital mid-sentence ("the White Home") marks a name, and names are
         # never paraphrased: swaps towards a word that is often capitalised cost less
-        cap = ctx.ref.cap
+        cap = tab.cap
         ref_words = ctx.ref.words
-        in_name = (ctx.case[i] == 1 or (ctx.case[i] < 0 and not ctx.toks[i][4]
+        in_name = (ctx.case[i] == 1 or (ctx.case[i] < 0 and not ctx.flags[i] & _SENT
                                         and ctx.words[i][:1].isupper())) \
             and cap[wid] <= 0.5 and len(ctx.words[i]) > 2
-        cands = []
-        for tid in hits:
-            if base is not None and strength[tid] != 1:
+        emits = ctx.emits
+        V, stride = ctx.V, ctx.stride
+        scored = []
+        for tid, strong, cl, cr in cands:
+            if base is not None and not strong:
                 continue  # a phrase collapses only into a true synonym
             if base is not None:
                 # cheap only when the phrase expands the word itself ("Chinese language"
@@ -606,17 +699,22 @@ class SpinningExtractor:
             elif in_name and cap[tid] >= max(cap[wid], 0.03) and len(ref_words[tid]) > 2:
                 cost = self.name_swap_cost
             else:
-                cost = self.swap_cost if strength[tid] == 1 else self.weak_swap_cost
+                cost = self.swap_cost if strong else self.weak_swap_cost
                 # the spinner picks one of the original's synonyms: the more it has, the
                 # less likely this particular one (noisy channel P(observed | original))
-                cost += self.synonym_count_weight * self._log_fanout(ctx, tid)
+                cost += self.synonym_count_weight * tab.fanout[tid]
             case = w * ctx.case_score(tid, i)
-            fit = case - cost + (emit(ctx, L, tid, i) if L >= 0 else 0.0) + \
-                (emit(ctx, tid, R, j) if R >= 0 else 0.0)
-            cands.append((fit, tid, case, cost))
-        cands.sort(reverse=True)
-        return [_Option(i, j, tid, tid, case, cost, tid, strength[tid] == 1)
-                for _fit, tid, case, cost in cands[: self.max_options]]
+            fit_left = fit_right = 0.0
+            if L >= 0:
+                fit_left = emits[(L * V + tid) * stride + i + 1] = \
+                    self._emit_count(ctx, L, tid, i, cl)
+            if R >= 0:
+                fit_right = emits[(tid * V + R) * stride + j + 1] = \
+                    self._emit_count(ctx, tid, R, j, cr)
+            scored.append((case - cost + fit_left + fit_right, tid, case, cost, strong))
+        scored.sort(reverse=True)
+        return [_Option(i, j, tid, tid, case, cost, tid, strong)
+                for _fit, tid, case, cost, strong in scored[: self.max_options]]
 
     def _decode(self, ctx: "_Context") -> tuple[list[Span], float]:
         """Viterbi over runs of suspicious words; flagged spans and their total gain."""
@@ -631,13 +729,9 @@ class SpinningExtractor:
         # vectorised pre-filter: bigram counts of all adjacent pairs at once
         arr = np.asarray(ids, dtype=np.int64)
         brk = np.asarray(breaks, dtype=bool)
-        pair = arr[:-1] * ctx.V + arr[1:]
-        pos = np.searchsorted(tab.bg_keys, pair)
-        pos[pos >= len(tab.bg_keys)] = 0
-        found = tab.bg_keys[pos] == pair
-        counts = np.where(found, tab.bg_counts[pos], 0)
-        valid = (arr[:-1] >= 0) & (arr[1:] >= 0) & ~brk[1:]
-        counts = np.where(valid | ((arr[:-1] < 0) | (arr[1:] < 0)) & ~brk[1:], counts, -1)
+        a, b = arr[:-1], arr[1:]
+        counts = _lookup_counts(tab, np.where((a >= 0) & (b >= 0), a * ctx.V + b, -1))
+        counts[brk[1:]] = -1
         left_a = np.full(n + 1, -1, dtype=np.int64)     # count of the bigram ending at i
         left_a[1:n] = counts
         lc_a, rc_a = left_a[:n], left_a[1:]
@@ -652,25 +746,22 @@ class SpinningExtractor:
         collapse = np.zeros(n, dtype=bool)
         collapse[:-1] = tab.phrase_first[arr[:-1]] & (rc_a[:-1] >= 0) & (left_a[2:] <= susp)
         left = left_a.tolist()
-        options: dict[int, list[_Option]] = {}
+        sites: list[tuple[int, int, int, int, int]] = []
         for i in np.flatnonzero(single | collapse).tolist():
-            wid = ids[i]
-            lc, rc = left[i], left[i + 1]
-            L = ids[i - 1] if lc >= 0 else -1
+            L = ids[i - 1] if left[i] >= 0 else -1
             if single[i]:
-                R = ids[i + 1] if rc >= 0 else -1
-                opts = self._options(ctx, wid, L, R, i, i + 1)
-                if opts:
-                    options[i] = opts
+                sites.append((i, i + 1, ids[i], L, ids[i + 1] if left[i + 1] >= 0 else -1))
             # two words read as one original ("Chinese language" -> "Chinese")
             if collapse[i]:
-                r2 = left[i + 2]
                 pid = vocab.get(keys[i] + " " + keys[i + 1], -1)
                 if pid >= 0 and pid in syn:
-                    R = ids[i + 2] if r2 >= 0 else -1
-                    opts = self._options(ctx, pid, L, R, i, i + 2)
-                    if opts:
-                        options.setdefault(i, []).extend(opts)
+                    sites.append((i, i + 2, pid, L, ids[i + 2] if left[i + 2] >= 0 else -1))
+        if not sites:
+            return [], 0.0
+        options: dict[int, list[_Option]] = {}
+        for site, opts in zip(sites, self._all_options(ctx, sites)):
+            if opts:
+                options.setdefault(site[0], []).extend(opts)
         if not options:
             return [], 0.0
         spans: list[Span] = []
@@ -749,7 +840,11 @@ class SpinningExtractor:
         increase", two hypernyms; "export curbs" -> "import controls", no commoner word).
         """
         fixed = self.fixed_expression_cost
-        refund = sum(max(0.0, o.cost - fixed) for o in (pa, pb) if o is not None)
+        refund = 0.0
+        if pa is not None:
+            refund += max(0.0, pa.cost - fixed)
+        if pb is not None:
+            refund += max(0.0, pb.cost - fixed)
         if not refund:
             return 0.0
         ref = ctx.ref
@@ -792,7 +887,7 @@ class SpinningExtractor:
                 original = " ".join(ctx.ref.words[o.target] for o in group)
                 ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = tuple(o.target for o in group)
                 original = _match_case(ctx.words[s_tok:e_tok], original)
-                out.append(Span("spun_phrase", ctx.toks[s_tok][0], ctx.toks[e_tok - 1][1], "",
+                out.append(Span("spun_phrase", ctx.starts[s_tok], ctx.ends[e_tok - 1], "",
                                 f"likely original: {original}; fits context better by "
                                 f"{gain:.1f} nats, reference pair seen {ev}x"))
             k = g + 1
@@ -827,7 +922,7 @@ class SpinningExtractor:
         phrases = {k: t for k, t in ctx.confirmed.items() if len(k) == 2}
         if not phrases:
             return []
-        keys, toks, ids, breaks = ctx.keys, ctx.toks, ctx.ids, ctx.breaks
+        keys, ids, breaks = ctx.keys, ctx.ids, ctx.breaks
         cnt = ctx.cnt
         n = len(keys)
         starts = {s.start for s in taken}
@@ -835,12 +930,12 @@ class SpinningExtractor:
         for i in range(n - 1):
             j = i + 2
             target = phrases.get((keys[i], keys[i + 1]))
-            if target is None or breaks[i + 1] or toks[i][0] in starts:
+            if target is None or breaks[i + 1] or ctx.starts[i] in starts:
                 continue
             if j >= n or breaks[j] or cnt(ids[j - 1], ids[j]) > self.suspicious_max_count:
                 continue
             original = _match_case(ctx.words[i:j], " ".join(ctx.ref.words[t] for t in target))
-            out.append(Span("spun_phrase", toks[i][0], toks[j - 1][1], "",
+            out.append(Span("spun_phrase", ctx.starts[i], ctx.ends[j - 1], "",
                             f"likely original: {original}; same swap as elsewhere on "
                             "this page"))
         return out
@@ -879,9 +974,8 @@ class SpinningExtractor:
         return s
 
     def _known_name_variants(self, ctx: "_Context", runs: list[list[int]]) -> list[Span]:
-        ref, keys, words = ctx.ref, ctx.keys, ctx.words
-        known = ref.known_names
-        strong = ctx.tab.has_strong
+        """Spans of a run (3-7 words) that are a synonym or two away from a known name."""
+        keys, words = ctx.keys, ctx.words
         out = []
         for run in runs:
             n = len(run)
@@ -890,30 +984,48 @@ class SpinningExtractor:
                 if keys[run[s]] in NAME_CONNECTORS:
                     s += 1
                     continue
-                hit = None
-                for e in range(min(n, s + 7), s + 2, -1):
-                    if keys[run[e - 1]] in NAME_CONNECTORS:
-                        continue
-                    phrase = tuple(keys[i] for i in run[s:e])
-                    if phrase in known:
-                        break
-                    pids = [ctx.ids[i] for i in run[s:e]]
-                    if not any(strong[p] for p in pids):
-                        continue
-                    match = self._match_known(ctx, phrase, pids)
-                    if match:
-                        hit = (e, match)
-                        break
+                hit = self._known_name_at(ctx, tuple(keys[run[s]:run[min(n, s + 7) - 1] + 1]))
                 if hit:
-                    e, name = hit
-                    a, b = run[s], run[e - 1]
+                    length, name = hit
+                    a, b = run[s], run[s + length - 1]
                     original = _match_case(words[a:b + 1], " ".join(name))
-                    out.append(Span("spun_phrase", ctx.toks[a][0], ctx.toks[b][1], "",
+                    out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
                                     f"likely original: {original}; known name"))
-                    s = e
+                    s += length
                 else:
                     s += 1
         return out
+
+    def _known_name_at(self, ctx: "_Context", window: tuple[str, ...]):
+        """(length, known name) for the longest prefix (>= 3 words) of ``window`` that is
+        a synonym variant of a known name, or None; the longest prefix that *is* a known
+        name stops the search. Cached per window: the answer depends on the words alone,
+        and names recur from page to page."""
+        cache = ctx.tab.known_at
+        key = (window, self.max_free_name_swaps)
+        if key in cache:
+            return cache[key]
+        known = ctx.ref.known_names
+        strong = ctx.tab.has_strong
+        vocab = ctx.ref.vocab
+        hit = None
+        for e in range(len(window), 2, -1):
+            if window[e - 1] in NAME_CONNECTORS:
+                continue
+            phrase = window[:e]
+            if phrase in known:
+                break
+            pids = [vocab.get(k, -1) for k in phrase]
+            if not any(strong[p] for p in pids):
+                continue
+            match = self._match_known(ctx, phrase, pids)
+            if match:
+                hit = (e, match)
+                break
+        if len(cache) > 200_000:
+            cache.clear()
+        cache[key] = hit
+        return hit
 
     def _match_known(self, ctx: "_Context", phrase: tuple[str, ...], pids: list[int]):
         """A known name of the same shape differing from ``phrase`` only by synonyms."""
@@ -978,7 +1090,7 @@ class SpinningExtractor:
                         continue
                     if _name_support(ctx, other) > _name_support(ctx, ph):
                         original = _match_case(ctx.words[a:b + 1], " ".join(other))
-                        out.append(Span("spun_phrase", ctx.toks[a][0], ctx.toks[b][1], "",
+                        out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
                                         f"likely original: {original}; name variant on "
                                         "this page"))
         return out
@@ -987,9 +1099,10 @@ class SpinningExtractor:
     def _tortured(self, ctx: "_Context") -> list[Span]:
         out = []
         table = ctx.ref.tortured
-        keys, breaks, toks = ctx.keys, ctx.breaks, ctx.toks
+        keys, breaks = ctx.keys, ctx.breaks
         n = len(keys)
-        for i in range(n - 1):
+        # only words that begin a tortured phrase are worth a look (a C-speed scan)
+        for i in compress(count(), map(ctx.tab.tortured_first.__contains__, keys[:-1])):
             if breaks[i + 1]:
                 continue
             entries = table.get(keys[i] + " " + keys[i + 1])
@@ -998,7 +1111,7 @@ class SpinningExtractor:
             for phrase, good in entries:
                 j = i + len(phrase)
                 if j <= n and tuple(keys[i:j]) == phrase and not any(breaks[i + 1:j]):
-                    out.append(Span("spun_phrase", toks[i][0], toks[j - 1][1], "",
+                    out.append(Span("spun_phrase", ctx.starts[i], ctx.ends[j - 1], "",
                                     f"likely original: {good}; tortured phrase"))
         return out
 
@@ -1006,16 +1119,43 @@ class SpinningExtractor:
 class _Context:
     """Everything one page's scoring needs, computed once."""
 
-    __slots__ = ("ref", "tab", "toks", "words", "keys", "ids", "breaks", "case", "bigram",
-                 "V", "confirmed")
+    __slots__ = ("ref", "tab", "words", "starts", "ends", "flags", "keys", "ids", "breaks",
+                 "case", "bigram", "V", "confirmed", "emits", "stride")
 
-    def __init__(self, ref, tab, toks, words, keys, ids, breaks, case):
-        self.ref, self.tab, self.toks, self.words = ref, tab, toks, words
-        self.keys, self.ids, self.breaks, self.case = keys, ids, breaks, case
+    def __init__(self, ref: SpinReference, tab: _Tables, words: list[str], starts: list[int],
+                 ends: list[int], flags: list[int], keys: list[str], ids: list[int],
+                 case: list[int]):
+        self.ref, self.tab, self.words = ref, tab, words
+        self.starts, self.ends, self.flags = starts, ends, flags
+        self.keys, self.ids, self.case = keys, ids, case
+        self.breaks = list(map(and_, flags, repeat(_BRK)))
         self.bigram = ref.bigram
         self.V = len(ref.words)
         #: observed word keys -> original ids of swaps flagged on this page
         self.confirmed: dict[tuple[str, ...], tuple[int, ...]] = {}
+        #: memo of emission scores, keyed by (a * V + b) * stride + position + 1
+        self.emits: dict[int, float] = {}
+        self.stride = len(words) + 2
+
+    @classmethod
+    def of(cls, text: str, ref: SpinReference, tab: _Tables) -> "_Context":
+        """Tokenise a page; per-word facts come from a cache keyed by the word itself."""
+        words, starts, ends, flags = split_words(text)
+        if not words:
+            return cls(ref, tab, [], [], [], [], [], [], [])
+        rows_of = tab.word_rows
+        rows = list(map(rows_of.get, words))
+        if None in rows:
+            if len(rows_of) > 500_000:  # bound the cache on endless streams of new words
+                rows_of.clear()
+            vocab = ref.vocab
+            for k, w in enumerate(words):
+                if rows[k] is None:
+                    key = lm_key(w)
+                    rows[k] = rows_of[w] = (key, vocab.get(key, -1), *_case_row(w))
+        keys, ids, base, content, caps = zip(*rows)
+        case = _case_of(base, content, caps, _where(flags, _SENT), _where(flags, _NL))
+        return cls(ref, tab, words, starts, ends, flags, keys, ids, case)
 
     def case_score(self, wid: int, i: int) -> float:
         """log P(the capitalisation seen at word i | word id); 0 where capitals say nothing.
