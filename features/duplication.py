@@ -73,15 +73,21 @@ def duplicate_elements(items: list[str]) -> tuple[int, int]:
 
 
 def top_ngram_chars(hashes: np.ndarray, char_len: np.ndarray) -> int:
-    """Characters covered by the most frequent n-gram: its length times its count."""
+    """Characters covered by the most frequent n-gram: its length times its count.
+
+    Of several equally frequent n-grams the one that occurs first counts, as in datatrove
+    (``Counter.most_common`` keeps insertion order), so the result never depends on the
+    process's string-hash seed.
+    """
     if not len(hashes):
         return 0
-    s = np.sort(hashes)
-    starts = np.concatenate(([0], np.flatnonzero(s[1:] != s[:-1]) + 1))
-    lengths = np.diff(np.append(starts, len(s)))
-    k = int(np.argmax(lengths))
-    pos = int(np.flatnonzero(hashes == s[starts[k]])[0])
-    return int(char_len[pos]) * int(lengths[k])
+    order = np.argsort(hashes, kind="stable")  # equal hashes stay in text order
+    s = hashes[order]
+    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+    counts = np.diff(np.append(starts, len(s)))
+    best = counts.max()
+    pos = int(order[starts[counts == best]].min())
+    return int(char_len[pos]) * int(best)
 
 
 def duplicate_ngram_chars(hashes: np.ndarray, char_len: np.ndarray, n: int,
