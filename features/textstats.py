@@ -15,38 +15,77 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections import Counter
-from functools import lru_cache
 from typing import ClassVar
 
 from features.base import Extraction
 from features.document import Document
 from features.lexicon import STOP_WORDS
 
-_SENT_SPLIT_RE = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+")
+#: A sentence end inside a line: the full stop, closing quotes or brackets, white space, then
+#: what starts a sentence. Starting with the punctuation lets the regex engine jump between
+#: candidate positions (a leading look-behind would be tried at every character).
+_SENT_END_RE = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _BULLET_RE = re.compile(r"^[•\-*–·▪►✓✔]\s")
 
+#: Bit offsets of the per-word counts packed into one int (see :func:`word_code`): a page's
+#: sums are then one C-level ``sum`` over its words. Each field below the last holds < 2**32.
+_ALPHA_SHIFT, _COMPLEX_SHIFT, _SYL_SHIFT = 32, 64, 96
+_FIELD = (1 << 32) - 1
+#: Distinct words kept in :data:`_WORD_CODES` before it is emptied (bounds a server's memory).
+MAX_CACHED_WORDS = 200_000
 
-@lru_cache(maxsize=200_000)
+
 def syllables(word: str) -> int:
-    """Syllables of one lower-case word, by textstat (cached: the text-level call is slow)."""
+    """Syllables of one lower-case word, by textstat (at least 1)."""
     import textstat
 
     return max(1, textstat.syllable_count(word))
 
 
-@lru_cache(maxsize=200_000)
-def word_info(word: str) -> tuple[bool, int]:
-    """(is a stop word, syllables or 0 when not alphabetic) of a lower-case word, cached so
-    that a page costs one dictionary look-up per distinct word."""
-    return word in STOP_WORDS, syllables(word) if word.isalpha() else 0
+def word_code(word: str) -> int:
+    """A lower-case word's readability counts packed into one int: is a stop word (bit 0),
+    is alphabetic (``_ALPHA_SHIFT``), alphabetic with 3+ syllables (``_COMPLEX_SHIFT``), and
+    its syllables when alphabetic, else 0 (``_SYL_SHIFT``, the unbounded top field)."""
+    syl = syllables(word) if word.isalpha() else 0
+    return ((word in STOP_WORDS) | (bool(syl) << _ALPHA_SHIFT) | ((syl >= 3) << _COMPLEX_SHIFT)
+            | (syl << _SYL_SHIFT))
+
+
+class _WordCodes(dict):
+    """word -> :func:`word_code`, computed on first sight (textstat costs ~40 us a word)."""
+
+    def __missing__(self, word: str) -> int:
+        code = self[word] = word_code(word)
+        return code
+
+
+_WORD_CODES = _WordCodes()
+
+
+def readability_counts(words: list[str]) -> tuple[int, int, int, int]:
+    """(stop words, alphabetic words, their syllables, those of 3+ syllables) of lower-case
+    ``words``: one cached look-up per word, summed in C."""
+    if len(_WORD_CODES) > MAX_CACHED_WORDS:
+        _WORD_CODES.clear()
+    total = sum(map(_WORD_CODES.__getitem__, words))
+    return (total & _FIELD, (total >> _ALPHA_SHIFT) & _FIELD, total >> _SYL_SHIFT,
+            (total >> _COMPLEX_SHIFT) & _FIELD)
 
 
 def sentence_lengths(text: str) -> list[int]:
-    """Approximate words per sentence (space-delimited; cheap and good enough for shape)."""
+    """Approximate words per sentence (space-delimited; cheap and good enough for shape).
+
+    Sentences end at a line break or at :data:`_SENT_END_RE` (the punctuation stays with the
+    sentence it ends)."""
     out = []
-    for piece in _SENT_SPLIT_RE.split(text):
-        s = piece.strip()
+    for line in text.split("\n"):
+        pos = 0
+        for m in _SENT_END_RE.finditer(line):
+            s = line[pos:m.start() + 1].strip()
+            if s:
+                out.append(s.count(" ") + 1)
+            pos = m.end()
+        s = line[pos:].strip()
         if s:
             out.append(s.count(" ") + 1)
     return out
@@ -102,7 +141,8 @@ class TextStatsExtractor:
         f["ts_compress_ratio"] = compress_ratio(doc.norm[:200_000])
         lines = doc.line_texts
         if lines:
-            f["ts_short_line_frac"] = sum(len(l.split()) <= self.short_line_words for l in lines) / len(lines)
+            short = self.short_line_words  # a line has <= short words iff splitting stops early
+            f["ts_short_line_frac"] = sum(len(l.split(None, short)) <= short for l in lines) / len(lines)
             f["ts_bullet_line_frac"] = sum(bool(_BULLET_RE.match(l)) for l in lines) / len(lines)
         if not n:
             return Extraction(f)
@@ -114,17 +154,9 @@ class TextStatsExtractor:
         f["ts_mean_word_len"] = sum(map(len, words)) / n
         head = lower[: self.ttr_window]
         f["ts_ttr"] = len(set(head)) / len(head)
-        f["ts_upper_word_frac"] = sum(c for w, c in Counter(words).items()
-                                      if len(w) > 1 and w.isupper()) / n
-        stop = alpha = syl = complex_words = 0
+        f["ts_upper_word_frac"] = sum(len(w) > 1 for w in filter(str.isupper, words)) / n
         sample = lower if n <= self.max_readability_words else lower[: self.max_readability_words]
-        for w, c in Counter(sample).items():
-            is_stop, s = word_info(w)
-            stop += is_stop * c
-            if s:
-                alpha += c
-                syl += s * c
-                complex_words += (s >= 3) * c
+        stop, alpha, syl, complex_words = readability_counts(sample)
         f["ts_stopword_frac"] = stop / len(sample)
         if alpha:
             wps = mean_sl  # words per sentence
