@@ -27,11 +27,7 @@ from features.lexicon import STOP_WORDS
 _SENT_END_RE = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _BULLET_RE = re.compile(r"^[•\-*–·▪►✓✔]\s")
 
-#: Bit offsets of the per-word counts packed into one int (see :func:`word_code`): a page's
-#: sums are then one C-level ``sum`` over its words. Each field below the last holds < 2**32.
-_ALPHA_SHIFT, _COMPLEX_SHIFT, _SYL_SHIFT = 32, 64, 96
-_FIELD = (1 << 32) - 1
-#: Distinct words kept in :data:`_WORD_CODES` before it is emptied (bounds a server's memory).
+#: Distinct words kept in :data:`_SYLLABLES` before it is emptied (bounds a server's memory).
 MAX_CACHED_WORDS = 200_000
 
 
@@ -42,52 +38,42 @@ def syllables(word: str) -> int:
     return max(1, textstat.syllable_count(word))
 
 
-def word_code(word: str) -> int:
-    """A lower-case word's readability counts packed into one int: is a stop word (bit 0),
-    is alphabetic (``_ALPHA_SHIFT``), alphabetic with 3+ syllables (``_COMPLEX_SHIFT``), and
-    its syllables when alphabetic, else 0 (``_SYL_SHIFT``, the unbounded top field)."""
-    syl = syllables(word) if word.isalpha() else 0
-    return ((word in STOP_WORDS) | (bool(syl) << _ALPHA_SHIFT) | ((syl >= 3) << _COMPLEX_SHIFT)
-            | (syl << _SYL_SHIFT))
-
-
-class _WordCodes(dict):
-    """word -> :func:`word_code`, computed on first sight (textstat costs ~40 us a word)."""
+class _SyllableCache(dict):
+    """Lower-case word -> its syllables, or 0 when it is not alphabetic (no readability
+    weight), computed on first sight: textstat costs ~40 us a word."""
 
     def __missing__(self, word: str) -> int:
-        code = self[word] = word_code(word)
-        return code
+        n = self[word] = syllables(word) if word.isalpha() else 0
+        return n
 
 
-_WORD_CODES = _WordCodes()
+_SYLLABLES = _SyllableCache()
 
 
 def readability_counts(words: list[str]) -> tuple[int, int, int, int]:
     """(stop words, alphabetic words, their syllables, those of 3+ syllables) of lower-case
-    ``words``: one cached look-up per word, summed in C."""
-    if len(_WORD_CODES) > MAX_CACHED_WORDS:
-        _WORD_CODES.clear()
-    total = sum(map(_WORD_CODES.__getitem__, words))
-    return (total & _FIELD, (total >> _ALPHA_SHIFT) & _FIELD, total >> _SYL_SHIFT,
-            (total >> _COMPLEX_SHIFT) & _FIELD)
+    ``words``: a cached look-up per word, counted by C-level ``map``/``sum``/``count``."""
+    if len(_SYLLABLES) > MAX_CACHED_WORDS:
+        _SYLLABLES.clear()
+    syl = list(map(_SYLLABLES.__getitem__, words))
+    alpha = len(syl) - syl.count(0)
+    return (sum(map(STOP_WORDS.__contains__, words)), alpha, sum(syl),
+            alpha - syl.count(1) - syl.count(2))
 
 
 def sentence_lengths(text: str) -> list[int]:
     """Approximate words per sentence (space-delimited; cheap and good enough for shape).
 
-    Sentences end at a line break or at :data:`_SENT_END_RE` (the punctuation stays with the
-    sentence it ends)."""
+    Sentences end at a line break or at :data:`_SENT_END_RE`. The punctuation belongs to the
+    sentence it ends, so such a sentence is never empty and white space before its full stop
+    is inside it: its words are the spaces of its left-stripped text, plus one."""
     out = []
     for line in text.split("\n"):
-        pos = 0
-        for m in _SENT_END_RE.finditer(line):
-            s = line[pos:m.start() + 1].strip()
-            if s:
-                out.append(s.count(" ") + 1)
-            pos = m.end()
-        s = line[pos:].strip()
-        if s:
-            out.append(s.count(" ") + 1)
+        *ended, last = _SENT_END_RE.split(line)
+        out.extend(p.lstrip().count(" ") + 1 for p in ended)
+        last = last.strip()
+        if last:
+            out.append(last.count(" ") + 1)
     return out
 
 
