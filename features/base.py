@@ -9,7 +9,7 @@ the caller gave, so every offset a user sees indexes their own string.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,7 +30,9 @@ class Span:
     detail: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields as a dict, in order (``dataclasses.asdict`` deep-copies: ~10x slower)."""
+        return {"signal": self.signal, "start": self.start, "end": self.end, "text": self.text,
+                "detail": self.detail}
 
 
 @dataclass(slots=True)

@@ -25,7 +25,13 @@ import numpy as np
 DEFAULT_MAX_CHARS = 1_000_000
 
 WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
-_LINE_RE = re.compile(r"[^\n]+")
+#: A line's visible text: its first to its last non-space character (``\s`` is exactly the
+#: white space ``str.strip`` removes).
+_LINE_RE = re.compile(r"\S(?:[^\n]*\S)?")
+#: For ASCII text, every character that is neither a word character (``\w``) nor an
+#: apostrophe, mapped to a space (see :func:`ascii_words`).
+_ASCII_NON_WORD = {c: " " for c in range(128)
+                   if not (chr(c).isalnum() or chr(c) in "_'")}
 _PARA_SPLIT_RE = re.compile(r"\n[ \t\r\f\v]*\n")
 # Characters removed for analysis: Unicode format characters (Cf) such as U+200B..U+200F,
 # U+202A..U+202E, U+2060..U+2064, U+FEFF. Precomputed over the BMP and astral planes lazily.
@@ -63,6 +69,19 @@ def decode_bytes(data: bytes, encoding: str = "utf-8") -> str:
         raise InputError("encoding", f"unknown encoding {encoding!r}") from None
 
 
+def ascii_words(text: str) -> list[str]:
+    """``WORD_RE.findall(text)`` for ASCII ``text``, in C-level string operations (~3x faster).
+
+    Non-word characters become spaces; an apostrophe joins a word only between two word
+    characters, so apostrophes next to another apostrophe or to a space (or the text's ends)
+    become spaces too; splitting on white space then gives the words.
+    """
+    s = text.translate(_ASCII_NON_WORD)
+    if "'" in s:
+        s = f" {s} ".replace("''", "  ").replace(" '", "  ").replace("' ", "  ")
+    return s.split()
+
+
 def _is_removed(ch: str) -> bool:
     return unicodedata.category(ch) == "Cf"
 
@@ -71,8 +90,9 @@ def _is_control(ch: str) -> bool:
     return ch not in _CONTROL_KEEP and unicodedata.category(ch) == "Cc"
 
 
-# Fast pre-check: pure printable ASCII plus newline/tab needs no normalisation at all.
-_ASCII_CLEAN_RE = re.compile(r"[^\x20-\x7e\n\t]")
+# What normalisation removes or replaces; of ASCII only the control characters but newline
+# and tab (``str.isascii`` is O(1), and the small class scans faster).
+_ASCII_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SUSPECT_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f"
                          r"\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
                          r"\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U0001bca0-\U0001bca3"
@@ -112,8 +132,8 @@ class Document:
             )
         if not text.strip():
             raise InputError("empty", "text is empty or only white space")
-        if not _ASCII_CLEAN_RE.search(text) or not _SUSPECT_RE.search(text):
-            return cls(text=text, norm=text)
+        if not (_ASCII_CONTROL_RE if text.isascii() else _SUSPECT_RE).search(text):
+            return cls(text=text, norm=text)  # nothing to remove or replace
         return cls._normalise(text)
 
     @classmethod
@@ -156,17 +176,7 @@ class Document:
     @cached_property
     def lines(self) -> list[tuple[int, int]]:
         """(start, end) of every line with visible text, stripped of outer white space."""
-        out = []
-        norm = self.norm
-        for m in _LINE_RE.finditer(norm):
-            s, e = m.span()
-            seg = norm[s:e]
-            st = seg.strip()
-            if not st:
-                continue
-            lead = len(seg) - len(seg.lstrip())
-            out.append((s + lead, s + lead + len(st)))
-        return out
+        return [m.span() for m in _LINE_RE.finditer(self.norm)]
 
     @cached_property
     def line_texts(self) -> list[str]:
@@ -193,11 +203,12 @@ class Document:
 
     @cached_property
     def words(self) -> list[str]:
-        return WORD_RE.findall(self.norm)
+        norm = self.norm
+        return ascii_words(norm) if norm.isascii() else WORD_RE.findall(norm)
 
     @cached_property
     def lower_words(self) -> list[str]:
-        return [w.lower() for w in self.words]
+        return list(map(str.lower, self.words))
 
     @cached_property
     def word_starts(self) -> np.ndarray:

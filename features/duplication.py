@@ -18,6 +18,8 @@ fractions differ slightly; the thresholds of the Gopher baseline live with the b
 
 from __future__ import annotations
 
+from collections import Counter
+from statistics import median
 from typing import ClassVar
 
 import numpy as np
@@ -30,33 +32,53 @@ GOPHER_TOP_NGRAMS = (2, 3, 4)
 GOPHER_DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 EVIDENCE_TEXT_CHARS = 300
 
+#: An n-gram as a tuple of words: exact, and cheap to build for the few positions that repeat.
+Gram = tuple[str, ...]
 
-def ngram_hash_table(ids: np.ndarray, max_n: int) -> dict[int, np.ndarray]:
-    """Polynomial hashes of every window of 1..``max_n`` word ids, built incrementally
-    (wrapping uint64 arithmetic; collisions are negligible at page scale)."""
-    out = {1: ids}
-    h = ids
+
+def repeated_bigram_positions(words: list[str]) -> list[int]:
+    """Ascending positions whose bigram may occur twice or more on the page.
+
+    One vectorised pass over the whole page: bigrams are hashed (wrapping uint64 arithmetic
+    over Python's string hashes) and sorted. A hash collision can only add a position, which
+    :func:`repeated_ngrams` then drops by exact counting, so results never depend on hashes.
+    """
+    ids = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
     with np.errstate(over="ignore"):
-        for n in range(2, max_n + 1):
-            if len(h) <= 1:
-                h = h[:0]
-            else:
-                h = h[:-1] * _PRIME + ids[n - 1:]
-            out[n] = h
+        h = ids[:-1] * _PRIME + ids[1:]
+    order = np.argsort(h)
+    s = h[order]
+    same = s[1:] == s[:-1]
+    mask = np.zeros(len(h), dtype=bool)
+    mask[order[1:][same]] = True
+    mask[order[:-1][same]] = True
+    return np.flatnonzero(mask).tolist()
+
+
+def repeated_ngrams(words: list[str], max_n: int) -> dict[int, tuple[list[int], list[Gram], dict[Gram, int]]]:
+    """For n = 2..``max_n``: (ascending positions whose n-gram occurs twice or more, those
+    n-grams, counts of the n-grams at candidate positions).
+
+    An n-gram can only repeat where the (n-1)-grams at ``p`` and ``p + 1`` both repeat, so
+    each length counts, exactly, only the few candidates the shorter length left: on a clean
+    page a few dozen bigram positions, a handful of trigrams and usually no 5-gram. Every
+    Gopher measure and the paste detector need nothing else.
+    """
+    out: dict[int, tuple[list[int], list[Gram], dict[Gram, int]]] = {}
+    pos = repeated_bigram_positions(words)
+    for n in range(2, max_n + 1):
+        if n > 2:
+            prev = set(pos)
+            pos = [p for p in pos if p + 1 in prev]
+        if not pos:  # nothing repeats at this length, so nothing longer does
+            out[n] = ([], [], {})
+            continue
+        grams = [tuple(words[p:p + n]) for p in pos]
+        counts = Counter(grams)
+        kept = [(p, g) for p, g in zip(pos, grams) if counts[g] > 1]
+        pos = [p for p, _ in kept]
+        out[n] = (pos, [g for _, g in kept], counts)
     return out
-
-
-def repeated_positions(hashes: np.ndarray) -> np.ndarray:
-    """Boolean mask of positions whose hash occurs more than once."""
-    mask = np.zeros(len(hashes), dtype=bool)
-    if len(hashes) < 2:
-        return mask
-    order = np.argsort(hashes, kind="stable")
-    s = hashes[order]
-    same = np.flatnonzero(s[1:] == s[:-1])
-    mask[order[same]] = True
-    mask[order[same + 1]] = True
-    return mask
 
 
 def duplicate_elements(items: list[str]) -> tuple[int, int]:
@@ -72,85 +94,90 @@ def duplicate_elements(items: list[str]) -> tuple[int, int]:
     return n, chars
 
 
-def top_ngram_chars(hashes: np.ndarray, char_len: np.ndarray) -> int:
-    """Characters covered by the most frequent n-gram: its length times its count."""
-    if not len(hashes):
-        return 0
-    s = np.sort(hashes)
-    starts = np.concatenate(([0], np.flatnonzero(s[1:] != s[:-1]) + 1))
-    lengths = np.diff(np.append(starts, len(s)))
-    k = int(np.argmax(lengths))
-    pos = int(np.flatnonzero(hashes == s[starts[k]])[0])
-    return int(char_len[pos]) * int(lengths[k])
+def top_ngram_chars(words: list[str], n: int, pos: list[int], grams: list[Gram],
+                    counts: dict[Gram, int]) -> int:
+    """Characters of the most frequent n-gram, joined with spaces, times its count.
 
-
-def duplicate_ngram_chars(hashes: np.ndarray, char_len: np.ndarray, n: int,
-                          candidates: np.ndarray) -> int:
-    """datatrove's ``find_all_duplicate``: scan left to right; an n-gram seen before adds
-    its characters and the scan jumps ``n`` words ahead.
-
-    Only n-grams that occur twice or more can ever count; ``candidates`` (a superset of
-    their positions, ascending) is all the scan needs to visit, so the result is identical
-    to the full scan and near-free on clean pages.
+    ``pos``/``grams``/``counts`` come from :func:`repeated_ngrams`. Of several equally frequent n-grams
+    the one that occurs first counts, as in datatrove (``Counter.most_common`` keeps insertion
+    order); with no repeat at all that is the page's first n-gram.
     """
-    if not len(candidates):
+    if len(words) < n:
         return 0
-    cand_hashes = hashes[candidates].tolist()
-    counts: dict[int, int] = {}
-    for h in cand_hashes:
-        counts[h] = counts.get(h, 0) + 1
-    seen: set[int] = set()
+    best = max(counts.values(), default=1)
+    p = next(p for p, g in zip(pos, grams) if counts[g] == best) if best > 1 else 0
+    return (sum(map(len, words[p:p + n])) + n - 1) * best
+
+
+def duplicate_ngram_chars(n: int, pos: list[int], grams: list[Gram]) -> int:
+    """datatrove's ``find_all_duplicate``: scan left to right; an n-gram seen before adds
+    its characters (joined without spaces) and the scan jumps ``n`` words ahead.
+
+    An n-gram that occurs once never counts and never changes where the scan jumps, so
+    visiting only the repeated ones (``pos``, ascending, and their ``grams``) gives the full
+    scan's result.
+    """
+    seen: set[Gram] = set()
     total = 0
     nxt = 0
-    for p, h in zip(candidates.tolist(), cand_hashes):
-        if p < nxt or counts[h] < 2:
+    for p, g in zip(pos, grams):
+        if p < nxt:
             continue
-        if h in seen:
-            total += int(char_len[p])
+        if g in seen:
+            total += sum(map(len, g))
             nxt = p + n
         else:
-            seen.add(h)
+            seen.add(g)
     return total
 
 
-def repeated_word_mask(shingles: np.ndarray, k: int, n_words: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mark words covered by a shingle that occurred earlier on the page.
+def later_repeats(pos: list[int], grams: list[Gram]) -> list[tuple[int, int]]:
+    """(position, position of its first earlier occurrence) of every shingle that already
+    occurred on the page, ascending."""
+    first: dict[Gram, int] = {}
+    out = []
+    for p, g in zip(pos, grams):
+        src = first.setdefault(g, p)
+        if src != p:
+            out.append((p, src))
+    return out
 
-    Returns (mask over words, ``src`` = for each shingle position, the position of its
-    first earlier occurrence or -1).
+
+def covered_intervals(starts: list[int], k: int, n_words: int) -> list[tuple[int, int]]:
+    """Words covered by the shingles starting at ``starts`` (ascending), as disjoint, sorted
+    (start, end) word intervals; touching intervals are merged."""
+    out: list[tuple[int, int]] = []
+    for p in starts:
+        e = min(p + k, n_words)
+        if out and p <= out[-1][1]:
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
+        else:
+            out.append((p, e))
+    return out
+
+
+def longest_run(intervals: list[tuple[int, int]], max_gap: int) -> tuple[int, int, int]:
+    """Longest stretch of covered words allowing gaps of at most ``max_gap`` uncovered words.
+
+    Returns (start, end, covered) in word indices, the first of equally long stretches;
+    (0, 0, 0) when nothing is covered.
     """
-    mask = np.zeros(n_words, dtype=bool)
-    src = np.full(len(shingles), -1, dtype=np.int64)
-    if not len(shingles):
-        return mask, src
-    order = np.argsort(shingles, kind="stable")
-    s = shingles[order]
-    same = np.concatenate(([False], s[1:] == s[:-1]))
-    # first position of each run of equal hashes, propagated along the run
-    run_start = np.maximum.accumulate(np.where(~same, np.arange(len(s)), 0))
-    later = order[same]
-    src[later] = order[run_start[same]]
-    cover = np.zeros(n_words + 1, dtype=np.int64)  # +1 where a repeat starts, -1 past its end
-    np.add.at(cover, later, 1)
-    np.add.at(cover, np.minimum(later + k, n_words), -1)
-    mask = np.cumsum(cover[:n_words]) > 0
-    return mask, src
+    best = (0, 0, 0)
+    cur_start = cur_end = cur_cov = 0
+    for i, (s, e) in enumerate(intervals):
+        if i and s - cur_end <= max_gap:
+            cur_end, cur_cov = e, cur_cov + e - s
+        else:
+            cur_start, cur_end, cur_cov = s, e, e - s
+        if cur_cov > best[2]:
+            best = (cur_start, cur_end, cur_cov)
+    return best
 
 
-def longest_run(mask: np.ndarray, max_gap: int) -> tuple[int, int, int]:
-    """Longest stretch of True allowing gaps of at most ``max_gap`` False.
-
-    Returns (start, end, covered) in word indices; (0, 0, 0) when there is none.
-    """
-    idx = np.flatnonzero(mask)
-    if not len(idx):
-        return 0, 0, 0
-    breaks = np.flatnonzero(np.diff(idx) > max_gap + 1)
-    starts = np.concatenate(([0], breaks + 1))
-    ends = np.concatenate((breaks, [len(idx) - 1]))
-    covered = ends - starts + 1
-    b = int(np.argmax(covered))
-    return int(idx[starts[b]]), int(idx[ends[b]]) + 1, int(covered[b])
+def covered_between(intervals: list[tuple[int, int]], start: int, end: int) -> int:
+    """Covered words in ``[start, end)``."""
+    return sum(max(0, min(e, end) - max(s, start)) for s, e in intervals)
 
 
 class DuplicationExtractor:
@@ -159,7 +186,8 @@ class DuplicationExtractor:
     Parameters
     ----------
     shingle_size:
-        Words per shingle for the paste detector. 5 tolerates an edit every ~10 words.
+        Words per shingle for the paste detector (2 or more). 5 tolerates an edit every
+        ~10 words.
     max_gap:
         Unmatched words allowed inside the second copy (edits, an inserted line).
     min_paste_words, min_paste_frac:
@@ -188,8 +216,8 @@ class DuplicationExtractor:
         self.min_paste_words = min_paste_words
         self.min_paste_frac = min_paste_frac
 
-    def _as_copy(self, mask: np.ndarray, src: np.ndarray, start: int, end: int, covered: int,
-                 n_words: int) -> tuple[int, int, int, int, bool]:
+    def _as_copy(self, intervals: list[tuple[int, int]], later: list[tuple[int, int]], start: int,
+                 end: int, covered: int, n_words: int) -> tuple[int, int, int, int, bool]:
         """Keep the run only if it is a second copy of earlier text.
 
         A copy's shingles all sit about one displacement ``D`` after their twins, and ``D``
@@ -200,21 +228,18 @@ class DuplicationExtractor:
         """
         if not covered:
             return 0, 0, 0, 0, False
-        pos = np.arange(start, min(end, len(src)))
-        pos = pos[src[pos] >= 0] if len(pos) else pos
-        if not len(pos):
+        inside = [(p, src) for p, src in later if start <= p < end]
+        if not inside:
             return start, end, covered, 0, False
-        disp = pos - src[pos]
-        d = float(np.median(disp))
-        ok = np.abs(disp - d) <= 0.25 * d + self.max_gap
-        pos = pos[ok]
-        if not len(pos):  # no consistent displacement: scattered repeats, not a copy
+        d = float(median([p - src for p, src in inside]))
+        ok = [(p, src) for p, src in inside if abs((p - src) - d) <= 0.25 * d + self.max_gap]
+        if not ok:  # no consistent displacement: scattered repeats, not a copy
             return start, end, covered, 0, False
-        start = int(pos[0])
-        covered = int(mask[start:end].sum())
+        start = ok[0][0]
+        covered = covered_between(intervals, start, end)
         is_paste = (d >= 0.8 * covered and covered >= self.min_paste_words
                     and covered / n_words >= self.min_paste_frac)
-        return start, end, covered, int(src[pos].min()), is_paste
+        return start, end, covered, min(src for _, src in ok), is_paste
 
     def extract(self, doc: Document) -> Extraction:
         f: dict[str, float] = {}
@@ -229,37 +254,23 @@ class DuplicationExtractor:
         f["dup_para_char_frac"] = dpc / n_chars
 
         words = doc.lower_words
-        ids = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
-        wlen = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-        csum = np.concatenate(([0], np.cumsum(wlen)))
         k = self.shingle_size
-        lo = GOPHER_DUP_NGRAMS[0]
-        table = ngram_hash_table(ids, max(lo, k))
-        dup_lo = repeated_positions(table[lo])
-        any_repeat = bool(dup_lo.any())
-        if any_repeat:  # longer n-grams can only repeat where 5-grams do
-            table = ngram_hash_table(ids, max(GOPHER_DUP_NGRAMS[-1], k))
-        for n in (*GOPHER_TOP_NGRAMS, *GOPHER_DUP_NGRAMS):
-            if n in GOPHER_DUP_NGRAMS and not any_repeat:
-                f[f"dup_{n}gram_char_frac"] = 0.0
-                continue
-            h = table[n]
-            joined = csum[n:] - csum[:-n] if len(h) else np.zeros(0, dtype=np.int64)
-            if n in GOPHER_TOP_NGRAMS:  # datatrove joins these with spaces
-                f[f"top_{n}gram_char_frac"] = top_ngram_chars(h, joined + (n - 1)) / n_chars
-            else:
-                # a repeated n-gram starts and ends with repeated `lo`-grams
-                m = len(h)
-                cand = np.flatnonzero(dup_lo[:m] & dup_lo[n - lo:n - lo + m]) if m else dup_lo[:0]
-                f[f"dup_{n}gram_char_frac"] = duplicate_ngram_chars(h, joined, n, cand) / n_chars
+        reps = repeated_ngrams(words, max(GOPHER_DUP_NGRAMS[-1], k))
+        for n in GOPHER_TOP_NGRAMS:
+            pos, grams, counts = reps[n]
+            f[f"top_{n}gram_char_frac"] = top_ngram_chars(words, n, pos, grams, counts) / n_chars
+        for n in GOPHER_DUP_NGRAMS:
+            pos, grams, _ = reps[n]
+            f[f"dup_{n}gram_char_frac"] = duplicate_ngram_chars(n, pos, grams) / n_chars
 
         evidence: list[Span] = []
-        shingles = table[k]
-        mask, src = repeated_word_mask(shingles, k, len(words))
+        later = later_repeats(*reps[k][:2])
+        intervals = covered_intervals([p for p, _ in later], k, len(words))
         n_words = max(1, len(words))
-        f["dup_repeated_word_frac"] = float(mask.sum()) / n_words
-        start, end, covered = longest_run(mask, self.max_gap)
-        start, end, covered, first, is_paste = self._as_copy(mask, src, start, end, covered, n_words)
+        f["dup_repeated_word_frac"] = float(sum(e - s for s, e in intervals)) / n_words
+        start, end, covered = longest_run(intervals, self.max_gap)
+        start, end, covered, first, is_paste = self._as_copy(intervals, later, start, end, covered,
+                                                             n_words)
         f["dup_paste_frac"] = covered / n_words if is_paste else 0.0
         f["dup_paste_start_rel"] = start / n_words if is_paste else 0.0
         f["dup_paste_detected"] = float(is_paste)

@@ -15,40 +15,65 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections import Counter
-from functools import lru_cache
 from typing import ClassVar
 
 from features.base import Extraction
 from features.document import Document
 from features.lexicon import STOP_WORDS
 
-_SENT_SPLIT_RE = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n+")
+#: A sentence end inside a line: the full stop, closing quotes or brackets, white space, then
+#: what starts a sentence. Starting with the punctuation lets the regex engine jump between
+#: candidate positions (a leading look-behind would be tried at every character).
+_SENT_END_RE = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _BULLET_RE = re.compile(r"^[•\-*–·▪►✓✔]\s")
 
+#: Distinct words kept in :data:`_SYLLABLES` before it is emptied (bounds a server's memory).
+MAX_CACHED_WORDS = 200_000
 
-@lru_cache(maxsize=200_000)
+
 def syllables(word: str) -> int:
-    """Syllables of one lower-case word, by textstat (cached: the text-level call is slow)."""
+    """Syllables of one lower-case word, by textstat (at least 1)."""
     import textstat
 
     return max(1, textstat.syllable_count(word))
 
 
-@lru_cache(maxsize=200_000)
-def word_info(word: str) -> tuple[bool, int]:
-    """(is a stop word, syllables or 0 when not alphabetic) of a lower-case word, cached so
-    that a page costs one dictionary look-up per distinct word."""
-    return word in STOP_WORDS, syllables(word) if word.isalpha() else 0
+class _SyllableCache(dict):
+    """Lower-case word -> its syllables, or 0 when it is not alphabetic (no readability
+    weight), computed on first sight: textstat costs ~40 us a word."""
+
+    def __missing__(self, word: str) -> int:
+        n = self[word] = syllables(word) if word.isalpha() else 0
+        return n
+
+
+_SYLLABLES = _SyllableCache()
+
+
+def readability_counts(words: list[str]) -> tuple[int, int, int, int]:
+    """(stop words, alphabetic words, their syllables, those of 3+ syllables) of lower-case
+    ``words``: a cached look-up per word, counted by C-level ``map``/``sum``/``count``."""
+    if len(_SYLLABLES) > MAX_CACHED_WORDS:
+        _SYLLABLES.clear()
+    syl = list(map(_SYLLABLES.__getitem__, words))
+    alpha = len(syl) - syl.count(0)
+    return (sum(map(STOP_WORDS.__contains__, words)), alpha, sum(syl),
+            alpha - syl.count(1) - syl.count(2))
 
 
 def sentence_lengths(text: str) -> list[int]:
-    """Approximate words per sentence (space-delimited; cheap and good enough for shape)."""
+    """Approximate words per sentence (space-delimited; cheap and good enough for shape).
+
+    Sentences end at a line break or at :data:`_SENT_END_RE`. The punctuation belongs to the
+    sentence it ends, so such a sentence is never empty and white space before its full stop
+    is inside it: its words are the spaces of its left-stripped text, plus one."""
     out = []
-    for piece in _SENT_SPLIT_RE.split(text):
-        s = piece.strip()
-        if s:
-            out.append(s.count(" ") + 1)
+    for line in text.split("\n"):
+        *ended, last = _SENT_END_RE.split(line)
+        out.extend(p.lstrip().count(" ") + 1 for p in ended)
+        last = last.strip()
+        if last:
+            out.append(last.count(" ") + 1)
     return out
 
 
@@ -102,7 +127,8 @@ class TextStatsExtractor:
         f["ts_compress_ratio"] = compress_ratio(doc.norm[:200_000])
         lines = doc.line_texts
         if lines:
-            f["ts_short_line_frac"] = sum(len(l.split()) <= self.short_line_words for l in lines) / len(lines)
+            short = self.short_line_words  # a line has <= short words iff splitting stops early
+            f["ts_short_line_frac"] = sum(len(l.split(None, short)) <= short for l in lines) / len(lines)
             f["ts_bullet_line_frac"] = sum(bool(_BULLET_RE.match(l)) for l in lines) / len(lines)
         if not n:
             return Extraction(f)
@@ -114,17 +140,9 @@ class TextStatsExtractor:
         f["ts_mean_word_len"] = sum(map(len, words)) / n
         head = lower[: self.ttr_window]
         f["ts_ttr"] = len(set(head)) / len(head)
-        f["ts_upper_word_frac"] = sum(c for w, c in Counter(words).items()
-                                      if len(w) > 1 and w.isupper()) / n
-        stop = alpha = syl = complex_words = 0
+        f["ts_upper_word_frac"] = sum(len(w) > 1 for w in filter(str.isupper, words)) / n
         sample = lower if n <= self.max_readability_words else lower[: self.max_readability_words]
-        for w, c in Counter(sample).items():
-            is_stop, s = word_info(w)
-            stop += is_stop * c
-            if s:
-                alpha += c
-                syl += s * c
-                complex_words += (s >= 3) * c
+        stop, alpha, syl, complex_words = readability_counts(sample)
         f["ts_stopword_frac"] = stop / len(sample)
         if alpha:
             wps = mean_sl  # words per sentence

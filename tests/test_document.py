@@ -114,3 +114,36 @@ def test_crlf_line_endings_keep_offsets():
 
 def test_non_string_is_a_type_error():
     assert _code(lambda: Document.from_text(123)) == "type"  # type: ignore[arg-type]
+
+
+def test_ascii_word_splitter_equals_the_word_regex():
+    """``Document.words`` takes a string-operation path for ASCII text; it must give exactly
+    what ``WORD_RE`` gives (apostrophes inside, around and doubled; every ASCII character)."""
+    import random
+
+    from features.document import WORD_RE, ascii_words
+
+    rng = random.Random(0)
+    pieces = list("ab_Z09' .,-\n\t\x0b\x0c\x1c\r\x00") + ["  ", "'s", "''", "'''", "a'b"]
+    texts = ["".join(chr(i) for i in range(128)) * 2 + "a'b 'c d' e''f '", "'", "''", "a'"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 16))) for _ in range(20_000)]
+    for t in texts:
+        assert ascii_words(t) == WORD_RE.findall(t), repr(t)
+
+
+def test_lines_are_the_stripped_visible_lines():
+    import random
+
+    rng = random.Random(0)
+    pieces = list("ab .\n\t\x0b\x0c\x1c\r") + ["\u2028", "\u00a0", "\x85", "\u3000", "  ", "\n\n"]
+    for _ in range(20_000):
+        t = "x" + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        doc = Document(text=t, norm=t)
+        want = []
+        pos = 0
+        for seg in t.split("\n"):
+            if seg.strip():
+                lead = len(seg) - len(seg.lstrip())
+                want.append((pos + lead, pos + lead + len(seg.strip())))
+            pos += len(seg) + 1
+        assert doc.lines == want, repr(t)

@@ -118,3 +118,22 @@ def test_repeated_quote_or_stutter_is_not_a_paste():
     text = body + quote + filler + " " + quote + "ha " * 30
     out = EX.extract(Document.from_text(text))
     assert out.features["dup_paste_detected"] == 0.0
+
+
+def ref_top_chars(words: list[str], n: int) -> int:
+    """datatrove's ``find_top_duplicate``: ``Counter.most_common(1)``, so of equally frequent
+    n-grams the first to occur."""
+    grams = Counter(" ".join(words[i: i + n]) for i in range(len(words) - n + 1))
+    if not grams:
+        return 0
+    gram, count = grams.most_common(1)[0]
+    return len(gram) * count
+
+
+def test_top_ngram_ties_go_to_the_first_ngram(seeds, clean_originals):
+    """Ties are common on clean pages; the choice must not depend on the hash seed."""
+    for text in _pages(seeds, [a.text for a in clean_originals[::10]]):
+        doc = Document.from_text(text)
+        f = EX.extract(doc).features
+        for n in (2, 3, 4):
+            assert round(f[f"top_{n}gram_char_frac"] * len(text)) == ref_top_chars(doc.lower_words, n)
