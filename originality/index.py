@@ -312,15 +312,14 @@ class Index:
                 row = self.store.pages([own_seq])
                 own_pub = own_pub or (row[0].published if row else None)
         exclude = {own_seq} if own_seq is not None else set()
-        rows = self.store.pages(self._candidates(fp, exclude))
+        rows = [row for row in self.store.pages(self._candidates(fp, exclude))
+                if row.id != page_id and _older(row, own_seq, own_pub)]
+        unpacked = [(row, _unpack(row)) for row in rows]
+        keep = _may_match(fp, [sets for _, sets in unpacked], t)
         matches = []
-        for row in rows:
-            if row.id == page_id or not _older(row, own_seq, own_pub):
+        for (row, sets), may in zip(unpacked, keep):
+            if not may:
                 continue
-            try:
-                sets = unpack_sets(row.fp)
-            except ValueError:
-                raise CorruptIndexError(f"page {row.id!r} has a damaged fingerprint") from None
             s = score(fp, sets)
             v = verdict(s, t)
             if v is None:
@@ -371,6 +370,49 @@ def _source_order(row: PageRow) -> tuple[str, int]:
     original than one we know nothing about.
     """
     return (row.published or "\uffff", row.seq)
+
+
+def _unpack(row: PageRow) -> dict[str, np.ndarray]:
+    try:
+        return unpack_sets(row.fp)
+    except ValueError:
+        raise CorruptIndexError(f"page {row.id!r} has a damaged fingerprint") from None
+
+
+def _shared_counts(q: np.ndarray, cands: list[np.ndarray]) -> np.ndarray:
+    """|q & c| for every candidate set c, in one vectorised pass (all sets sorted unique)."""
+    owner = np.repeat(np.arange(len(cands)), [len(c) for c in cands])
+    hit = np.isin(np.concatenate(cands), q)
+    return np.bincount(owner[hit], minlength=len(cands))
+
+
+def _shared_weights(q: np.ndarray, qw: np.ndarray, cands: list[np.ndarray]) -> np.ndarray:
+    """Weight of q's items found in every candidate set (q sorted unique, qw aligned)."""
+    cat = np.concatenate(cands)
+    owner = np.repeat(np.arange(len(cands)), [len(c) for c in cands])
+    if not len(q):
+        return np.zeros(len(cands))
+    pos = np.minimum(np.searchsorted(q, cat), len(q) - 1)
+    hit = q[pos] == cat
+    return np.bincount(owner[hit], weights=qw[pos[hit]], minlength=len(cands))
+
+
+def _may_match(fp: Fingerprint, cands: list[dict[str, np.ndarray]], t: Thresholds) -> list[bool]:
+    """Which candidates can pass :func:`verdict` at all; the rest need no exact scoring.
+
+    Every method's verdict needs a minimum overlap (shared shingles, shared immutables,
+    shared fact weight). Those overlaps for all candidates at once cost a few numpy calls,
+    while scoring costs a dozen per candidate, and most candidates of a frequent key fail
+    every floor. The fact weight is summed in another order than ``score`` does, so its
+    floor gets a small tolerance: the filter may keep a hopeless candidate, never drop one.
+    """
+    if not cands:
+        return []
+    sh = _shared_counts(fp.shingles, [c["shingles"] for c in cands])
+    im = _shared_counts(fp.immutables, [c["immutables"] for c in cands])
+    w = _shared_weights(fp.nnq, fp.nnq_w, [c["nnq"] for c in cands])
+    min_w = min(t.paraphrase_min_weight, t.rewrite_min_weight) - 1e-6
+    return ((sh >= t.copy_min_shared) | (im >= t.spin_min_shared) | (w >= min_w)).tolist()
 
 
 def _evidence(doc: Document, fp: Fingerprint, ranges: list[tuple[int, int]]) -> list[dict]:
