@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--mutate", type=float, default=0.4)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1, help="fingerprinting processes for add")
     ap.add_argument("--keep", action="store_true", help="keep the index afterwards")
     args = ap.parse_args(argv)
 
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(loc, ignore_errors=True)
     else:
         loc = args.location or f"redis://127.0.0.1:6379/0?prefix=farmscore-bench:{uuid.uuid4().hex[:8]}"
-    index = open_index(loc)
+    index = open_index(loc, workers=args.workers)
     redis_before = index.size_bytes() if args.backend == "redis" else 0
     rss0 = rss_mb()
     kept: list[tuple[str, str]] = []  # (id, text) of pages later used as query sources

@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -61,6 +62,7 @@ FORMAT = "farmscore-originality"
 VERSION = "1"
 _TAG_BAND, _TAG_IMM, _TAG_PAIR = 1, 2, 3
 _MAX_EVIDENCE = 10
+_CHUNK = 250  # pages per worker task: big enough that pickling is noise
 
 
 @dataclass(slots=True)
@@ -144,11 +146,13 @@ class Index:
 
     ``thresholds`` decides what counts as a match; ``num_perm``, ``lsh_threshold`` and
     ``sample_mod`` shape the stored keys and are checked against the index on open.
+    ``workers`` > 1 fingerprints large ``add`` batches in that many processes.
     """
 
     def __init__(self, store, create: bool = True, thresholds: Thresholds | None = None,
                  num_perm: int = 64, lsh_threshold: float = 0.4, sample_mod: int = 8,
-                 max_postings: int = 300, max_candidates: int = 40, min_votes: int = 2):
+                 max_postings: int = 300, max_candidates: int = 40, min_votes: int = 2,
+                 workers: int = 1):
         self.store = store
         self.create = create
         self.thresholds = thresholds or Thresholds()
@@ -158,6 +162,8 @@ class Index:
         self.max_postings = max_postings
         self.max_candidates = max_candidates
         self.min_votes = min_votes
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
         self._check_or_init()
 
     # ---- format ---------------------------------------------------------------------
@@ -191,41 +197,28 @@ class Index:
                 f"index was built with parameters {stored}, not {self.params}; "
                 "open it with the same parameters or rebuild it")
 
-    # ---- LSH ------------------------------------------------------------------------
     @cached_property
-    def _lsh_bands(self) -> list[tuple[int, int]]:
-        """datasketch's optimal (bands, rows) for the Jaccard threshold, as hash ranges."""
-        from datasketch import MinHashLSH
-
-        return MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm).hashranges
-
-    @cached_property
-    def _permutations(self):
-        from datasketch import MinHash
-
-        return MinHash(num_perm=self.num_perm, seed=1).permutations
-
-    def minhash(self, shingles: np.ndarray):
-        """datasketch MinHash of pre-hashed shingles (identity hash: they are hashes)."""
-        from datasketch import MinHash
-
-        m = MinHash(num_perm=self.num_perm, seed=1, hashfunc=int,
-                    permutations=self._permutations, scheme="affine32")
-        m.update_batch(shingles.tolist())
-        return m
+    def _keys(self) -> "PostingKeys":
+        return PostingKeys(self.num_perm, self.lsh_threshold, self.sample_mod)
 
     def keys(self, fp: Fingerprint) -> list[int]:
-        """Every posting key of a page: LSH bands, sampled immutables, sampled fact pairs."""
-        out = []
-        if len(fp.shingles):
-            hv = self.minhash(fp.shingles).hashvalues
-            for b, (s, e) in enumerate(self._lsh_bands):
-                d = hashlib.blake2b(hv[s:e].tobytes(), digest_size=8, person=b"band%04d" % b)
-                out.append(_key(_TAG_BAND, int.from_bytes(d.digest(), "little")))
-        m = self.sample_mod
-        out += [_key(_TAG_IMM, int(h)) for h in fp.immutables[fp.immutables % m == 0]]
-        out += [_key(_TAG_PAIR, int(h)) for h in fp.pairs[fp.pairs % m == 0]]
-        return out
+        """Every posting key of a page (see :class:`PostingKeys`)."""
+        return self._keys.keys(fp)
+
+    def _fingerprint_all(self, docs: list[Document]) -> list[tuple[Fingerprint, list[int]]]:
+        """Fingerprint and posting keys of every page; in ``workers`` processes if > 1.
+
+        Fingerprinting is pure CPU and ~90% of the time of a bulk add, so it is what
+        parallelises; the writes stay in this process, in one transaction.
+        """
+        if self.workers <= 1 or len(docs) < 2 * _CHUNK:
+            return [_fingerprint_keys(self._keys, d.norm) for d in docs]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers)
+        norms = [d.norm for d in docs]
+        chunks = [norms[i:i + _CHUNK] for i in range(0, len(norms), _CHUNK)]
+        jobs = self._pool.map(_fingerprint_chunk, [self._keys] * len(chunks), chunks)
+        return [r for chunk in jobs for r in chunk]
 
     # ---- adding ---------------------------------------------------------------------
     def add(self, pages: Iterable[dict], strict: bool = True) -> AddResult:
@@ -251,8 +244,8 @@ class Index:
         batch_ids: dict[str, bytes] = {}
         rows: list[PageRow] = []
         postings: list[tuple[int, int]] = []
-        for pos, pid, doc, url, pub in prepared:
-            fp = fingerprint(doc)
+        done = self._fingerprint_all([p[2] for p in prepared])
+        for (pos, pid, doc, url, pub), (fp, keys) in zip(prepared, done):
             known = existing.get(pid, (None, batch_ids.get(pid)))[1]
             if known is not None:
                 if known == fp.text_hash:
@@ -266,7 +259,7 @@ class Index:
             batch_ids[pid] = fp.text_hash
             tmp_seq = -(len(rows) + 1)  # the store assigns the real seq
             rows.append(PageRow(tmp_seq, pid, url, pub, fp.text_hash, fp.n_words, pack_sets(fp)))
-            postings += [(k, tmp_seq) for k in self.keys(fp)]
+            postings += [(k, tmp_seq) for k in keys]
         written = self.store.write(rows, postings)
         result.added = len(written)
         result.duplicates += len(rows) - len(written)  # lost a race to another writer
@@ -342,6 +335,9 @@ class Index:
         return self.store.size_bytes()
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         self.store.close()
 
     def __enter__(self) -> "Index":
@@ -349,6 +345,54 @@ class Index:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class PostingKeys:
+    """The posting keys of a page: LSH bands, sampled immutables, sampled fact pairs.
+
+    A small picklable object of its own, so that worker processes compute exactly the
+    keys the index does.
+    """
+
+    def __init__(self, num_perm: int, lsh_threshold: float, sample_mod: int):
+        from datasketch import MinHash, MinHashLSH
+
+        self.num_perm = num_perm
+        self.sample_mod = sample_mod
+        #: datasketch's optimal (bands, rows) for the Jaccard threshold, as hash ranges
+        self.bands = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm).hashranges
+        self.permutations = MinHash(num_perm=num_perm, seed=1).permutations
+
+    def minhash(self, shingles: np.ndarray):
+        """datasketch MinHash of pre-hashed shingles (identity hash: they are hashes)."""
+        from datasketch import MinHash
+
+        m = MinHash(num_perm=self.num_perm, seed=1, hashfunc=int,
+                    permutations=self.permutations, scheme="affine32")
+        m.update_batch(shingles.tolist())
+        return m
+
+    def keys(self, fp: Fingerprint) -> list[int]:
+        out = []
+        if len(fp.shingles):
+            hv = self.minhash(fp.shingles).hashvalues
+            for b, (s, e) in enumerate(self.bands):
+                d = hashlib.blake2b(hv[s:e].tobytes(), digest_size=8, person=b"band%04d" % b)
+                out.append(_key(_TAG_BAND, int.from_bytes(d.digest(), "little")))
+        m = self.sample_mod
+        out += [_key(_TAG_IMM, int(h)) for h in fp.immutables[fp.immutables % m == 0]]
+        out += [_key(_TAG_PAIR, int(h)) for h in fp.pairs[fp.pairs % m == 0]]
+        return out
+
+
+def _fingerprint_keys(keys: PostingKeys, norm: str) -> tuple[Fingerprint, list[int]]:
+    fp = fingerprint(norm)
+    return fp, keys.keys(fp)
+
+
+def _fingerprint_chunk(keys: PostingKeys, norms: list[str]) -> list[tuple[Fingerprint, list[int]]]:
+    """Worker-process side of :meth:`Index._fingerprint_all`."""
+    return [_fingerprint_keys(keys, n) for n in norms]
 
 
 def _older(row: PageRow, own_seq: int | None, own_pub: str | None) -> bool:
