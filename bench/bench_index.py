@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1, help="fingerprinting processes for add")
     ap.add_argument("--keep", action="store_true", help="keep the index afterwards")
+    ap.add_argument("--build-minutes", type=float, default=None,
+                    help="stop adding after this long and query what was built")
     args = ap.parse_args(argv)
 
     from originality import open_index
@@ -105,10 +107,15 @@ def main(argv: list[str] | None = None) -> int:
         gen_s += time.perf_counter() - g
         index.add(batch, strict=True)
         done = min(args.n, start + args.batch)
-        if done % (args.batch * 10) == 0 or done == args.n:
+        out_of_time = args.build_minutes and time.perf_counter() - t0 > args.build_minutes * 60
+        if done % (args.batch * 5) == 0 or done == args.n or out_of_time:
             el = time.perf_counter() - t0 - gen_s
             print(f"  {done:,} pages, {el:.0f} s indexing ({el / done * 1e3:.2f} ms/page), "
                   f"RSS {rss_mb():.0f} MB", file=sys.stderr, flush=True)
+        if out_of_time:
+            print(f"  --build-minutes {args.build_minutes} reached: stopping at {done:,} pages",
+                  file=sys.stderr, flush=True)
+            break
     build_s = time.perf_counter() - t0 - gen_s
     size = index.size_bytes() - redis_before
     n = len(index)
