@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1, help="fingerprinting processes for add")
     ap.add_argument("--keep", action="store_true", help="keep the index afterwards")
+    ap.add_argument("--query-existing", action="store_true",
+                    help="--location already holds this run's --n pages (built with --keep, same "
+                         "--seed/--mutate): regenerate them without adding, only query")
     ap.add_argument("--build-minutes", type=float, default=None,
                     help="stop adding after this long and query what was built")
     args = ap.parse_args(argv)
@@ -86,10 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     vocab = [w for s in pool[:20000] for w in s.split()]
     if args.backend == "local":
         loc = args.location or f"/tmp/farmscore-bench-{uuid.uuid4().hex[:8]}"
-        shutil.rmtree(loc, ignore_errors=True)
+        if not args.query_existing:
+            shutil.rmtree(loc, ignore_errors=True)
     else:
         loc = args.location or f"redis://127.0.0.1:6379/0?prefix=farmscore-bench:{uuid.uuid4().hex[:8]}"
-    index = open_index(loc, workers=args.workers)
+    index = open_index(loc, create=not args.query_existing, workers=args.workers)
     redis_before = index.size_bytes() if args.backend == "redis" else 0
     rss0 = rss_mb()
     kept: list[tuple[str, str]] = []  # (id, text) of pages later used as query sources
@@ -105,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             if i % keep_every == 0:
                 kept.append((f"p{i}", text))
         gen_s += time.perf_counter() - g
-        index.add(batch, strict=True)
+        if not args.query_existing:
+            index.add(batch, strict=True)
         done = min(args.n, start + args.batch)
         out_of_time = args.build_minutes and time.perf_counter() - t0 > args.build_minutes * 60
         if done % (args.batch * 5) == 0 or done == args.n or out_of_time:
@@ -119,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     build_s = time.perf_counter() - t0 - gen_s
     size = index.size_bytes() - redis_before
     n = len(index)
+    if args.query_existing and n != args.n:
+        ap.error(f"{loc} holds {n:,} pages, not --n {args.n:,}")
 
     # queries: copies, spins, new pages
     lat = {"copy": [], "spin": [], "new": []}
@@ -154,10 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {k:5s}: {len(a)} queries, p50 {np.percentile(a, 50):.2f} ms, "
               f"p99 {np.percentile(a, 99):.2f} ms (CPU p50 {np.percentile(cpu[k], 50):.2f}, "
               f"p99 {np.percentile(cpu[k], 99):.2f}), {what}: {hits[k]}/{len(a)}")
-    if args.backend == "redis" and not args.keep:
+    keep = args.keep or args.query_existing
+    if args.backend == "redis" and not keep:
         index.store.drop()
     index.close()
-    if args.backend == "local" and not args.keep:
+    if args.backend == "local" and not keep:
         shutil.rmtree(loc, ignore_errors=True)
     return 0
 

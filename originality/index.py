@@ -423,40 +423,64 @@ def _unpack(row: PageRow) -> dict[str, np.ndarray]:
         raise CorruptIndexError(f"page {row.id!r} has a damaged fingerprint") from None
 
 
-def _shared_counts(q: np.ndarray, cands: list[np.ndarray]) -> np.ndarray:
-    """|q & c| for every candidate set c, in one vectorised pass (all sets sorted unique)."""
+def _in_sorted(q: np.ndarray, cands: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For all candidate items at once: (owner candidate, found in q, position in q).
+
+    A binary search into the (small, sorted unique) query set: cheaper than ``np.isin``,
+    which sorts the query and all candidates together.
+    """
+    cat = np.concatenate(cands)
     owner = np.repeat(np.arange(len(cands)), [len(c) for c in cands])
-    hit = np.isin(np.concatenate(cands), q)
+    if not len(q):
+        return owner, np.zeros(len(cat), dtype=bool), np.zeros(len(cat), dtype=np.int64)
+    pos = np.minimum(np.searchsorted(q, cat), len(q) - 1)
+    return owner, q[pos] == cat, pos
+
+
+def _shared_counts(q: np.ndarray, cands: list[np.ndarray]) -> np.ndarray:
+    """|q & c| for every candidate set c (all sets sorted unique)."""
+    owner, hit, _ = _in_sorted(q, cands)
     return np.bincount(owner[hit], minlength=len(cands))
 
 
 def _shared_weights(q: np.ndarray, qw: np.ndarray, cands: list[np.ndarray]) -> np.ndarray:
     """Weight of q's items found in every candidate set (q sorted unique, qw aligned)."""
-    cat = np.concatenate(cands)
-    owner = np.repeat(np.arange(len(cands)), [len(c) for c in cands])
-    if not len(q):
-        return np.zeros(len(cands))
-    pos = np.minimum(np.searchsorted(q, cat), len(q) - 1)
-    hit = q[pos] == cat
+    owner, hit, pos = _in_sorted(q, cands)
     return np.bincount(owner[hit], weights=qw[pos[hit]], minlength=len(cands))
 
 
 def _may_match(fp: Fingerprint, cands: list[dict[str, np.ndarray]], t: Thresholds) -> list[bool]:
-    """Which candidates can pass :func:`verdict` at all; the rest need no exact scoring.
+    """Which candidates can pass :func:`verdict`; the rest need no exact scoring.
 
-    Every method's verdict needs a minimum overlap (shared shingles, shared immutables,
-    shared fact weight). Those overlaps for all candidates at once cost a few numpy calls,
-    while scoring costs a dozen per candidate, and most candidates of a frequent key fail
-    every floor. The fact weight is summed in another order than ``score`` does, so its
-    floor gets a small tolerance: the filter may keep a hopeless candidate, never drop one.
+    The overlaps that ``verdict`` thresholds (shared shingles and immutables, weighted
+    fact and fact-pair containment) for all candidates at once cost a few numpy calls,
+    while exact scoring costs a dozen per candidate, and most candidates of a frequent
+    key fail every method. Weights are summed in another order than ``score`` sums
+    them, so every comparison gets a small tolerance: the filter may keep a hopeless
+    candidate, never drop one that matches.
     """
     if not cands:
         return []
+    eps = 1e-6
+    nq_sh, nq_im = len(fp.shingles), len(fp.immutables)
+    nc_sh = np.asarray([len(c["shingles"]) for c in cands])
+    nc_im = np.asarray([len(c["immutables"]) for c in cands])
     sh = _shared_counts(fp.shingles, [c["shingles"] for c in cands])
     im = _shared_counts(fp.immutables, [c["immutables"] for c in cands])
+    copy = (sh >= t.copy_min_shared) & (np.maximum(_div(sh, nq_sh), _div(sh, nc_sh)) >= t.copy - eps)
+    spin = (im >= t.spin_min_shared) & (np.maximum(_div(im, nq_im), _div(im, nc_im)) >= t.spin - eps)
     w = _shared_weights(fp.nnq, fp.nnq_w, [c["nnq"] for c in cands])
-    min_w = min(t.paraphrase_min_weight, t.rewrite_min_weight) - 1e-6
-    return ((sh >= t.copy_min_shared) | (im >= t.spin_min_shared) | (w >= min_w)).tolist()
+    wp = _shared_weights(fp.pairs, fp.pairs_w, [c["pairs"] for c in cands])
+    nnq = np.sqrt(_div(w, float(fp.nnq_w.sum())) * _div(wp, float(fp.pairs_w.sum())))
+    para = ((nnq >= t.paraphrase - eps) & (w >= t.paraphrase_min_weight - eps)) | \
+           ((nnq >= t.rewrite - eps) & (w >= t.rewrite_min_weight - eps))
+    return (copy | spin | para).tolist()
+
+
+def _div(n: np.ndarray, d) -> np.ndarray:
+    """n / d with 0 where d is 0 (as ``matching._ratio``)."""
+    d = np.broadcast_to(np.asarray(d, dtype=float), np.shape(n))
+    return np.divide(n, d, out=np.zeros(np.shape(n)), where=d != 0)
 
 
 def _evidence(doc: Document, fp: Fingerprint, ranges: list[tuple[int, int]]) -> list[dict]:
