@@ -199,6 +199,7 @@ class Index:
 
     @cached_property
     def _keys(self) -> "PostingKeys":
+        """Built on first use: opening an index to check its format needs no datasketch."""
         return PostingKeys(self.num_perm, self.lsh_threshold, self.sample_mod)
 
     def keys(self, fp: Fingerprint) -> list[int]:
@@ -417,6 +418,7 @@ def _source_order(row: PageRow) -> tuple[str, int]:
 
 
 def _unpack(row: PageRow) -> dict[str, np.ndarray]:
+    """A candidate's hash sets; a damaged blob is a corrupt index, not a non-match."""
     try:
         return unpack_sets(row.fp)
     except ValueError:
