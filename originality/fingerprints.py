@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import operator
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ def _word_frequencies() -> dict[str, float]:
     return get_frequency_dict("en")
 
 
+@lru_cache(maxsize=1 << 16)
 def name_weight(word: str) -> float:
     """Rarity of a name: 6.5 minus its Zipf frequency, floored at 0.5.
 
@@ -128,26 +130,32 @@ class Tokens:
 
 
 def tokenize(norm: str) -> Tokens:
-    """Words with spans, capitalisation and sentence-initial flags in one pass."""
-    spans = [m.span() for m in WORD_RE.finditer(norm)]
-    words = [norm[s:e] for s, e in spans]
-    starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
-    ends = np.fromiter((e for _, e in spans), dtype=np.int64, count=len(spans))
+    """Words with spans, capitalisation and sentence-initial flags in one pass.
+
+    Per-word work goes through ``map`` over C methods and one ``lower()`` of all words
+    joined by spaces (the same as lower-casing each word: a space ends a word for the
+    final-sigma rule too): this runs for every query, so it is kept off the interpreter.
+    """
+    matches = list(WORD_RE.finditer(norm))
+    n = len(matches)
+    words = list(map(_GROUP, matches))
+    starts = np.fromiter(map(_START, matches), dtype=np.int64, count=n)
+    ends = np.fromiter(map(_END, matches), dtype=np.int64, count=n)
     bounds = np.fromiter((m.start() for m in _SENTENCE_END_RE.finditer(norm)), dtype=np.int64)
-    initial = np.ones(len(spans), dtype=bool)
-    if len(spans) > 1:
+    initial = np.ones(n, dtype=bool)
+    if n > 1:
         # word i is initial when a sentence end lies between the previous word and it
         initial[1:] = np.searchsorted(bounds, starts[1:]) > np.searchsorted(bounds, ends[:-1])
-    lower = [w.lower().replace("’", "'") for w in words]
-    return Tokens(lower, starts, ends, [w[:1].isupper() for w in words], initial,
-                  [_is_number(w) for w in lower])
+    lower = " ".join(words).lower().replace("’", "'").split(" ") if n else []
+    capital = list(map(str.isupper, map(_FIRST, words)))
+    number = [not alpha and _DIGIT_RE.search(w) is not None
+              for w, alpha in zip(lower, map(str.isalpha, lower))]
+    return Tokens(lower, starts, ends, capital, initial, number)
 
 
+_GROUP, _START, _END = re.Match.group, re.Match.start, re.Match.end
+_FIRST = operator.itemgetter(0)
 _DIGIT_RE = re.compile(r"\d")
-
-
-def _is_number(word: str) -> bool:
-    return not word.isalpha() and _DIGIT_RE.search(word) is not None
 
 
 def text_hash(norm: str) -> bytes:
@@ -166,30 +174,45 @@ class NNQ:
 
 def nnq_items(norm: str, tok: Tokens) -> NNQ:
     """Names (capitalised, not sentence-initial, not function words), numbers, quote 3-grams."""
-    stops = stop_words()
-    rows: list[tuple[int, int, int, float]] = []
-    initial = tok.initial.tolist()
-    for i, w in enumerate(tok.lower):
-        if tok.capital[i] and not initial[i] and len(w) > 1 and w not in stops \
-                and not tok.number[i]:
-            rows.append((int(tok.starts[i]), int(tok.ends[i]), word_hash("n:" + w), name_weight(w)))
-    for m in _NUMBER_RE.finditer(norm):
-        num = m.group().replace(",", "")  # "1,000" and "1000" agree
-        wt = LONG_NUMBER_WEIGHT if len(num) > 2 else SHORT_NUMBER_WEIGHT
-        rows.append((m.start(), m.end(), word_hash("d:" + num), wt))
+    names = np.flatnonzero(np.asarray(tok.capital, dtype=bool) & ~tok.initial
+                           & (_word_lengths(tok.lower) > 1) & ~_stop_mask(tok.lower)
+                           & ~np.asarray(tok.number, dtype=bool))
+    name_words = [tok.lower[i] for i in names]
+    starts = [tok.starts[names]]
+    ends = [tok.ends[names]]
+    hashes = [np.fromiter((word_hash("n:" + w) for w in name_words), np.int64, len(names))]
+    weights = [np.fromiter(map(name_weight, name_words), np.float64, len(names))]
+    nums = [(m.start(), m.end(), m.group().replace(",", "")) for m in _NUMBER_RE.finditer(norm)]
+    # "1,000" and "1000" agree
+    starts.append(np.fromiter((s for s, _, _ in nums), np.int64, len(nums)))
+    ends.append(np.fromiter((e for _, e, _ in nums), np.int64, len(nums)))
+    hashes.append(np.fromiter((word_hash("d:" + d) for _, _, d in nums), np.int64, len(nums)))
+    weights.append(np.fromiter((LONG_NUMBER_WEIGHT if len(d) > 2 else SHORT_NUMBER_WEIGHT
+                                for _, _, d in nums), np.float64, len(nums)))
     for m in _QUOTE_RE.finditer(norm):
         qs, qe = m.span(1)
         lo, hi = np.searchsorted(tok.starts, qs), np.searchsorted(tok.ends, qe, side="right")
         if hi - lo < QUOTE_WORDS:
             continue
         qh = np.fromiter((word_hash(w) for w in tok.lower[lo:hi]), dtype=np.uint64, count=hi - lo)
-        for j, h in enumerate(shingle_hashes(qh, QUOTE_WORDS, salt=3)):
-            rows.append((int(tok.starts[lo + j]), int(tok.ends[lo + j + QUOTE_WORDS - 1]),
-                         int(h), QUOTE_WEIGHT))
-    rows.sort()
-    return NNQ(items=np.fromiter((r[2] for r in rows), dtype=np.uint32, count=len(rows)),
-               weights=np.fromiter((r[3] for r in rows), dtype=np.float64, count=len(rows)),
-               spans=np.asarray([(r[0], r[1]) for r in rows], dtype=np.int64).reshape(-1, 2))
+        sh = shingle_hashes(qh, QUOTE_WORDS, salt=3)
+        starts.append(tok.starts[lo:lo + len(sh)])
+        ends.append(tok.ends[lo + QUOTE_WORDS - 1:lo + QUOTE_WORDS - 1 + len(sh)])
+        hashes.append(sh.astype(np.int64))
+        weights.append(np.full(len(sh), QUOTE_WEIGHT))
+    s, e, h, w = (np.concatenate(x) for x in (starts, ends, hashes, weights))
+    order = np.lexsort((w, h, e, s))  # text order: (start, end, hash, weight)
+    return NNQ(items=h[order].astype(np.uint32), weights=w[order],
+               spans=np.stack([s[order], e[order]], axis=1))
+
+
+def _word_lengths(words: list[str]) -> np.ndarray:
+    return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+
+
+def _stop_mask(words: list[str]) -> np.ndarray:
+    """Which words are function words (vectorised set lookup)."""
+    return np.fromiter(map(stop_words().__contains__, words), dtype=bool, count=len(words))
 
 
 def nnq_pairs(nnq: NNQ, window: int = PAIR_WINDOW) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -255,13 +278,11 @@ def fingerprint(doc: Document | str, keep_positions: bool = False) -> Fingerprin
     """All fingerprints of a page; with ``keep_positions`` also weights and evidence data."""
     norm = doc.norm if isinstance(doc, Document) else doc
     tok = tokenize(norm)
-    stops = stop_words()
-    crc = zlib.crc32
-    wh = np.asarray([crc(w.encode()) for w in tok.lower], dtype=np.uint64)
+    wh = np.fromiter(map(zlib.crc32, map(str.encode, tok.lower)), dtype=np.uint64,
+                     count=len(tok.lower))
     sh_seq = shingle_hashes(wh, SHINGLE_WORDS, salt=1)
-    im_words = np.asarray(
-        [i for i, (w, c, d) in enumerate(zip(tok.lower, tok.capital, tok.number))
-         if c or d or w in stops], dtype=np.int64)
+    im_words = np.flatnonzero(np.asarray(tok.capital, dtype=bool)
+                              | np.asarray(tok.number, dtype=bool) | _stop_mask(tok.lower))
     im_seq = shingle_hashes(wh[im_words], IMMUTABLE_WORDS, salt=2)
     occ = nnq_items(norm, tok)
     nnq_h, nnq_w = unique_weights(occ.items, occ.weights)

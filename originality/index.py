@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -61,6 +62,7 @@ FORMAT = "farmscore-originality"
 VERSION = "1"
 _TAG_BAND, _TAG_IMM, _TAG_PAIR = 1, 2, 3
 _MAX_EVIDENCE = 10
+_CHUNK = 250  # pages per worker task: big enough that pickling is noise
 
 
 @dataclass(slots=True)
@@ -144,11 +146,13 @@ class Index:
 
     ``thresholds`` decides what counts as a match; ``num_perm``, ``lsh_threshold`` and
     ``sample_mod`` shape the stored keys and are checked against the index on open.
+    ``workers`` > 1 fingerprints large ``add`` batches in that many processes.
     """
 
     def __init__(self, store, create: bool = True, thresholds: Thresholds | None = None,
                  num_perm: int = 64, lsh_threshold: float = 0.4, sample_mod: int = 8,
-                 max_postings: int = 300, max_candidates: int = 40, min_votes: int = 2):
+                 max_postings: int = 300, max_candidates: int = 40, min_votes: int = 2,
+                 workers: int = 1):
         self.store = store
         self.create = create
         self.thresholds = thresholds or Thresholds()
@@ -158,6 +162,8 @@ class Index:
         self.max_postings = max_postings
         self.max_candidates = max_candidates
         self.min_votes = min_votes
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
         self._check_or_init()
 
     # ---- format ---------------------------------------------------------------------
@@ -191,41 +197,29 @@ class Index:
                 f"index was built with parameters {stored}, not {self.params}; "
                 "open it with the same parameters or rebuild it")
 
-    # ---- LSH ------------------------------------------------------------------------
     @cached_property
-    def _lsh_bands(self) -> list[tuple[int, int]]:
-        """datasketch's optimal (bands, rows) for the Jaccard threshold, as hash ranges."""
-        from datasketch import MinHashLSH
-
-        return MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm).hashranges
-
-    @cached_property
-    def _permutations(self):
-        from datasketch import MinHash
-
-        return MinHash(num_perm=self.num_perm, seed=1).permutations
-
-    def minhash(self, shingles: np.ndarray):
-        """datasketch MinHash of pre-hashed shingles (identity hash: they are hashes)."""
-        from datasketch import MinHash
-
-        m = MinHash(num_perm=self.num_perm, seed=1, hashfunc=int,
-                    permutations=self._permutations, scheme="affine32")
-        m.update_batch(shingles.tolist())
-        return m
+    def _keys(self) -> "PostingKeys":
+        """Built on first use: opening an index to check its format needs no datasketch."""
+        return PostingKeys(self.num_perm, self.lsh_threshold, self.sample_mod)
 
     def keys(self, fp: Fingerprint) -> list[int]:
-        """Every posting key of a page: LSH bands, sampled immutables, sampled fact pairs."""
-        out = []
-        if len(fp.shingles):
-            hv = self.minhash(fp.shingles).hashvalues
-            for b, (s, e) in enumerate(self._lsh_bands):
-                d = hashlib.blake2b(hv[s:e].tobytes(), digest_size=8, person=b"band%04d" % b)
-                out.append(_key(_TAG_BAND, int.from_bytes(d.digest(), "little")))
-        m = self.sample_mod
-        out += [_key(_TAG_IMM, int(h)) for h in fp.immutables[fp.immutables % m == 0]]
-        out += [_key(_TAG_PAIR, int(h)) for h in fp.pairs[fp.pairs % m == 0]]
-        return out
+        """Every posting key of a page (see :class:`PostingKeys`)."""
+        return self._keys.keys(fp)
+
+    def _fingerprint_all(self, docs: list[Document]) -> list[tuple[Fingerprint, list[int]]]:
+        """Fingerprint and posting keys of every page; in ``workers`` processes if > 1.
+
+        Fingerprinting is pure CPU and ~90% of the time of a bulk add, so it is what
+        parallelises; the writes stay in this process, in one transaction.
+        """
+        if self.workers <= 1 or len(docs) < 2 * _CHUNK:
+            return [_fingerprint_keys(self._keys, d.norm) for d in docs]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers)
+        norms = [d.norm for d in docs]
+        chunks = [norms[i:i + _CHUNK] for i in range(0, len(norms), _CHUNK)]
+        jobs = self._pool.map(_fingerprint_chunk, [self._keys] * len(chunks), chunks)
+        return [r for chunk in jobs for r in chunk]
 
     # ---- adding ---------------------------------------------------------------------
     def add(self, pages: Iterable[dict], strict: bool = True) -> AddResult:
@@ -251,8 +245,8 @@ class Index:
         batch_ids: dict[str, bytes] = {}
         rows: list[PageRow] = []
         postings: list[tuple[int, int]] = []
-        for pos, pid, doc, url, pub in prepared:
-            fp = fingerprint(doc)
+        done = self._fingerprint_all([p[2] for p in prepared])
+        for (pos, pid, doc, url, pub), (fp, keys) in zip(prepared, done):
             known = existing.get(pid, (None, batch_ids.get(pid)))[1]
             if known is not None:
                 if known == fp.text_hash:
@@ -266,7 +260,7 @@ class Index:
             batch_ids[pid] = fp.text_hash
             tmp_seq = -(len(rows) + 1)  # the store assigns the real seq
             rows.append(PageRow(tmp_seq, pid, url, pub, fp.text_hash, fp.n_words, pack_sets(fp)))
-            postings += [(k, tmp_seq) for k in self.keys(fp)]
+            postings += [(k, tmp_seq) for k in keys]
         written = self.store.write(rows, postings)
         result.added = len(written)
         result.duplicates += len(rows) - len(written)  # lost a race to another writer
@@ -312,15 +306,14 @@ class Index:
                 row = self.store.pages([own_seq])
                 own_pub = own_pub or (row[0].published if row else None)
         exclude = {own_seq} if own_seq is not None else set()
-        rows = self.store.pages(self._candidates(fp, exclude))
+        rows = [row for row in self.store.pages(self._candidates(fp, exclude))
+                if row.id != page_id and _older(row, own_seq, own_pub)]
+        unpacked = [(row, _unpack(row)) for row in rows]
+        keep = _may_match(fp, [sets for _, sets in unpacked], t)
         matches = []
-        for row in rows:
-            if row.id == page_id or not _older(row, own_seq, own_pub):
+        for (row, sets), may in zip(unpacked, keep):
+            if not may:
                 continue
-            try:
-                sets = unpack_sets(row.fp)
-            except ValueError:
-                raise CorruptIndexError(f"page {row.id!r} has a damaged fingerprint") from None
             s = score(fp, sets)
             v = verdict(s, t)
             if v is None:
@@ -343,6 +336,9 @@ class Index:
         return self.store.size_bytes()
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         self.store.close()
 
     def __enter__(self) -> "Index":
@@ -350,6 +346,54 @@ class Index:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class PostingKeys:
+    """The posting keys of a page: LSH bands, sampled immutables, sampled fact pairs.
+
+    A small picklable object of its own, so that worker processes compute exactly the
+    keys the index does.
+    """
+
+    def __init__(self, num_perm: int, lsh_threshold: float, sample_mod: int):
+        from datasketch import MinHash, MinHashLSH
+
+        self.num_perm = num_perm
+        self.sample_mod = sample_mod
+        #: datasketch's optimal (bands, rows) for the Jaccard threshold, as hash ranges
+        self.bands = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm).hashranges
+        self.permutations = MinHash(num_perm=num_perm, seed=1).permutations
+
+    def minhash(self, shingles: np.ndarray):
+        """datasketch MinHash of pre-hashed shingles (identity hash: they are hashes)."""
+        from datasketch import MinHash
+
+        m = MinHash(num_perm=self.num_perm, seed=1, hashfunc=int,
+                    permutations=self.permutations, scheme="affine32")
+        m.update_batch(shingles.tolist())
+        return m
+
+    def keys(self, fp: Fingerprint) -> list[int]:
+        out = []
+        if len(fp.shingles):
+            hv = self.minhash(fp.shingles).hashvalues
+            for b, (s, e) in enumerate(self.bands):
+                d = hashlib.blake2b(hv[s:e].tobytes(), digest_size=8, person=b"band%04d" % b)
+                out.append(_key(_TAG_BAND, int.from_bytes(d.digest(), "little")))
+        m = self.sample_mod
+        out += [_key(_TAG_IMM, int(h)) for h in fp.immutables[fp.immutables % m == 0]]
+        out += [_key(_TAG_PAIR, int(h)) for h in fp.pairs[fp.pairs % m == 0]]
+        return out
+
+
+def _fingerprint_keys(keys: PostingKeys, norm: str) -> tuple[Fingerprint, list[int]]:
+    fp = fingerprint(norm)
+    return fp, keys.keys(fp)
+
+
+def _fingerprint_chunk(keys: PostingKeys, norms: list[str]) -> list[tuple[Fingerprint, list[int]]]:
+    """Worker-process side of :meth:`Index._fingerprint_all`."""
+    return [_fingerprint_keys(keys, n) for n in norms]
 
 
 def _older(row: PageRow, own_seq: int | None, own_pub: str | None) -> bool:
@@ -371,6 +415,74 @@ def _source_order(row: PageRow) -> tuple[str, int]:
     original than one we know nothing about.
     """
     return (row.published or "\uffff", row.seq)
+
+
+def _unpack(row: PageRow) -> dict[str, np.ndarray]:
+    """A candidate's hash sets; a damaged blob is a corrupt index, not a non-match."""
+    try:
+        return unpack_sets(row.fp)
+    except ValueError:
+        raise CorruptIndexError(f"page {row.id!r} has a damaged fingerprint") from None
+
+
+def _in_sorted(q: np.ndarray, cands: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For all candidate items at once: (owner candidate, found in q, position in q).
+
+    A binary search into the (small, sorted unique) query set: cheaper than ``np.isin``,
+    which sorts the query and all candidates together.
+    """
+    cat = np.concatenate(cands)
+    owner = np.repeat(np.arange(len(cands)), [len(c) for c in cands])
+    if not len(q):
+        return owner, np.zeros(len(cat), dtype=bool), np.zeros(len(cat), dtype=np.int64)
+    pos = np.minimum(np.searchsorted(q, cat), len(q) - 1)
+    return owner, q[pos] == cat, pos
+
+
+def _shared_counts(q: np.ndarray, cands: list[np.ndarray]) -> np.ndarray:
+    """|q & c| for every candidate set c (all sets sorted unique)."""
+    owner, hit, _ = _in_sorted(q, cands)
+    return np.bincount(owner[hit], minlength=len(cands))
+
+
+def _shared_weights(q: np.ndarray, qw: np.ndarray, cands: list[np.ndarray]) -> np.ndarray:
+    """Weight of q's items found in every candidate set (q sorted unique, qw aligned)."""
+    owner, hit, pos = _in_sorted(q, cands)
+    return np.bincount(owner[hit], weights=qw[pos[hit]], minlength=len(cands))
+
+
+def _may_match(fp: Fingerprint, cands: list[dict[str, np.ndarray]], t: Thresholds) -> list[bool]:
+    """Which candidates can pass :func:`verdict`; the rest need no exact scoring.
+
+    The overlaps that ``verdict`` thresholds (shared shingles and immutables, weighted
+    fact and fact-pair containment) for all candidates at once cost a few numpy calls,
+    while exact scoring costs a dozen per candidate, and most candidates of a frequent
+    key fail every method. Weights are summed in another order than ``score`` sums
+    them, so every comparison gets a small tolerance: the filter may keep a hopeless
+    candidate, never drop one that matches.
+    """
+    if not cands:
+        return []
+    eps = 1e-6
+    nq_sh, nq_im = len(fp.shingles), len(fp.immutables)
+    nc_sh = np.asarray([len(c["shingles"]) for c in cands])
+    nc_im = np.asarray([len(c["immutables"]) for c in cands])
+    sh = _shared_counts(fp.shingles, [c["shingles"] for c in cands])
+    im = _shared_counts(fp.immutables, [c["immutables"] for c in cands])
+    copy = (sh >= t.copy_min_shared) & (np.maximum(_div(sh, nq_sh), _div(sh, nc_sh)) >= t.copy - eps)
+    spin = (im >= t.spin_min_shared) & (np.maximum(_div(im, nq_im), _div(im, nc_im)) >= t.spin - eps)
+    w = _shared_weights(fp.nnq, fp.nnq_w, [c["nnq"] for c in cands])
+    wp = _shared_weights(fp.pairs, fp.pairs_w, [c["pairs"] for c in cands])
+    nnq = np.sqrt(_div(w, float(fp.nnq_w.sum())) * _div(wp, float(fp.pairs_w.sum())))
+    para = ((nnq >= t.paraphrase - eps) & (w >= t.paraphrase_min_weight - eps)) | \
+           ((nnq >= t.rewrite - eps) & (w >= t.rewrite_min_weight - eps))
+    return (copy | spin | para).tolist()
+
+
+def _div(n: np.ndarray, d) -> np.ndarray:
+    """n / d with 0 where d is 0 (as ``matching._ratio``)."""
+    d = np.broadcast_to(np.asarray(d, dtype=float), np.shape(n))
+    return np.divide(n, d, out=np.zeros(np.shape(n)), where=d != 0)
 
 
 def _evidence(doc: Document, fp: Fingerprint, ranges: list[tuple[int, int]]) -> list[dict]:

@@ -26,6 +26,7 @@ from originality import (
     InvalidPageError,
     open_index,
 )
+from originality.fingerprints import fingerprint
 from originality.store import SQLITE_FILE
 
 REDIS = "redis://127.0.0.1:6379/0"
@@ -172,6 +173,60 @@ def test_bbc_articles_match_only_real_reuse(big_index):
                 unexplained.append((a.id, m.id, m.method))
     assert len(unexplained) <= 2, unexplained  # <= ~2% paraphrase-level same-story hits
     assert matched_pages <= 0.15 * len(sample)
+
+
+@pytest.mark.data
+def test_overlap_floors_never_drop_a_match(big_index, monkeypatch):
+    """Skipping candidates below every method's overlap floor changes no query result."""
+    import originality.index as index_module
+    from training.eval_originality import spinner
+
+    index, arts = big_index
+    _, spin = spinner()
+    picked = random.Random(5).sample(range(len(arts)), 40)
+    queries = [(arts[i].text, arts[i].id) for i in picked[:15]]
+    queries += [(spin(arts[i].text, 0.2, i), None) for i in picked[15:30]]
+    queries += [(arts[i].text[: len(arts[i].text) // 3], None) for i in picked[30:]]
+    fast = [index.query(q, page_id=pid) for q, pid in queries]
+    monkeypatch.setattr(index_module, "_may_match", lambda fp, cands, t: [True] * len(cands))
+    assert [index.query(q, page_id=pid) for q, pid in queries] == fast
+    assert sum(map(bool, fast)) >= 25  # the comparison covered real matches
+
+
+def test_stop_keys_are_ignored(locations, seeds, seed_expectations):
+    """A key shared by more than ``max_postings`` pages names no source, on every backend."""
+    text = _text(seeds, seed_expectations)
+    loc = locations.new()
+    with open_index(loc) as index:
+        index.add([{"id": f"c{i}", "text": text} for i in range(3)])
+        keys = index.keys(fingerprint(text))
+        assert set(index.store.postings(keys, 3)) == set(keys)
+        assert index.store.postings(keys, 2) == {}
+        assert [m.id for m in index.query(text)] == ["c0", "c1", "c2"]
+    with open_index(loc, max_postings=2) as index:
+        assert index.query(text) == []  # every key is now a stop key
+
+
+@pytest.mark.data
+def test_worker_processes_build_the_same_index(tmp_path):
+    from training.corpus import bbc_articles
+
+    pages = [{"id": a.id, "text": a.text} for a in bbc_articles()[:600]]
+    with open_index(tmp_path / "one") as one, open_index(tmp_path / "two", workers=2) as two:
+        assert one.add(pages).added == two.add(pages).added == len(pages)
+        rows = "SELECT seq, id, text_hash, fp FROM pages ORDER BY seq"
+        assert one.store.db.execute(rows).fetchall() == two.store.db.execute(rows).fetchall()
+        post = "SELECT key, seq FROM post ORDER BY key, seq"
+        assert one.store.db.execute(post).fetchall() == two.store.db.execute(post).fetchall()
+
+
+def test_damaged_fingerprint_is_a_clear_error(tmp_path, seeds, seed_expectations):
+    text = _text(seeds, seed_expectations)
+    with open_index(tmp_path / "idx") as index:
+        index.add([{"id": "orig", "text": text}])
+        index.store.db.execute("UPDATE pages SET fp = substr(fp, 1, 40)")
+        with pytest.raises(CorruptIndexError, match="'orig' has a damaged fingerprint"):
+            index.query(text)
 
 
 # ---- small indexes: ordering, identity, bad input --------------------------------------
