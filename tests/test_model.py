@@ -108,14 +108,13 @@ def test_seeds_name_their_source_when_indexed(seeds, scorer_with_source):
 
 
 REAL_REWRITE_GAP = pytest.mark.xfail(strict=True, reason=(
-    "known gap (issue 5 left open): seeds 002 and 003 reorganise their source (002 amid a "
-    "second copy and foreign-script leftovers, 003 under template headings), so only a fifth "
-    "to a third of their nearby fact pairs are the source's; simulated rewrites keep more"))
+    "known gap (issue 5 left open): seed 003 reorganises its source under template headings, "
+    "so only a third of its nearby fact pairs are the source's; simulated rewrites keep more"))
 
 
 @pytest.mark.parametrize("seed,reasons", [
     ("001", {"originality", "spinning"}),
-    pytest.param("002", {"originality"}, marks=REAL_REWRITE_GAP),
+    ("002", {"originality"}),
     pytest.param("003", {"originality"}, marks=REAL_REWRITE_GAP),
     ("004", {"originality"}),
 ])
