@@ -271,6 +271,7 @@ class Fingerprint:
     im_seq: np.ndarray | None = None
     im_words: np.ndarray | None = None
     nnq_occ: NNQ | None = None
+    quotes: np.ndarray | None = None  # sorted unique quote 3-gram hashes (see quote_items)
     extra: dict = field(default_factory=dict)
 
 
@@ -294,7 +295,22 @@ def fingerprint(doc: Document | str, keep_positions: bool = False) -> Fingerprin
     if keep_positions:
         fp.nnq_w, fp.pairs_w = nnq_w, pairs_w
         fp.tokens, fp.sh_seq, fp.im_seq, fp.im_words, fp.nnq_occ = tok, sh_seq, im_seq, im_words, occ
+        fp.quotes = quote_items(occ, tok)
     return fp
+
+
+def quote_items(occ: NNQ, tok: Tokens) -> np.ndarray:
+    """The page's quote 3-gram hashes (sorted, unique), once per query page.
+
+    Told apart from names and numbers by their spans: the items that span QUOTE_WORDS
+    words. (A number written with separators, "1,000,000", also spans several words and
+    is counted too; the shipped model was trained so.)
+    """
+    if not len(occ.items):
+        return np.zeros(0, np.uint32)
+    first = np.searchsorted(tok.starts, occ.spans[:, 0], side="left")
+    after = np.searchsorted(tok.starts, occ.spans[:, 1], side="left")
+    return np.unique(occ.items[(after - first) >= QUOTE_WORDS])
 
 
 # ---- storage form ------------------------------------------------------------------

@@ -82,25 +82,6 @@ def weighted_containment(q: np.ndarray, qw: np.ndarray, c: np.ndarray) -> tuple[
     return _ratio(shared, float(qw.sum())), shared
 
 
-def quote_items(q: Fingerprint) -> np.ndarray:
-    """The page's quote 3-gram hashes (sorted, unique), from its nnq occurrences.
-
-    Quote shingles are the only nnq items that span QUOTE_WORDS words (a name or a number
-    is one word), so they are told apart by their spans; empty without query-side data.
-    Why quotes on their own: a rewrite keeps its source's quoted speech word for word,
-    while another story on the same events quotes other people or other sentences.
-    """
-    from originality.fingerprints import QUOTE_WORDS
-
-    occ = q.nnq_occ
-    if occ is None or q.tokens is None or not len(occ.items):
-        return np.zeros(0, np.uint32)
-    starts = q.tokens.starts
-    first = np.searchsorted(starts, occ.spans[:, 0], side="left")
-    after = np.searchsorted(starts, occ.spans[:, 1], side="left")
-    return np.unique(occ.items[(after - first) >= QUOTE_WORDS])
-
-
 def score(q: Fingerprint, c: dict[str, np.ndarray]) -> Scores:
     """Exact similarities of query fingerprint ``q`` (with weights) and candidate sets ``c``."""
     s = Scores()
@@ -117,7 +98,9 @@ def score(q: Fingerprint, c: dict[str, np.ndarray]) -> Scores:
     s.fact_pairs, _ = weighted_containment(q.pairs, q.pairs_w, c["pairs"])
     s.facts_both_ways = _ratio(len(_shared(q.nnq, c["nnq"])), len(c["nnq"]))
     s.nnq = float(np.sqrt(s.facts * s.fact_pairs))
-    quotes = quote_items(q)
+    # a rewrite keeps its source's quoted speech word for word; another story on the same
+    # events quotes other people or other sentences (query side only: empty without it)
+    quotes = q.quotes if q.quotes is not None else np.zeros(0, np.uint32)
     s.quote_shingles = len(quotes)
     s.quotes_in_source = _ratio(len(_shared(quotes, c["nnq"])), len(quotes))
     return s
