@@ -46,6 +46,7 @@ _S33 = np.uint64(33)
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _QUOTE_RE = re.compile(r"[\"“”]([^\"“”\n]{8,600})[\"“”]")
 _SENTENCE_END_RE = re.compile(r"[.!?:;\n•|]")
+_NEWLINE_RE = re.compile(r"\n")
 
 #: Weight of an nnq item by kind; names get a rarity weight instead (see name_weight).
 QUOTE_WEIGHT = 1.5
@@ -172,12 +173,48 @@ class NNQ:
     spans: np.ndarray  # (n, 2) char spans
 
 
+def title_line_words(norm: str, tok: Tokens, stop: np.ndarray) -> np.ndarray:
+    """Which words sit on a title-case line (a heading), where capitals mark no names.
+
+    A line is a heading when it does not end a sentence with a period and at least 60 %
+    of its content words (not function words, not numbers) are capitalised: "Why This
+    Matters", "Leave a Reply", "Trade Flashpoints and Past Agreements". Generated rewrites
+    wrap their source in such headings; counted as names they would look like facts of the
+    page's own and hide that every real name comes from the source.
+    """
+    n = len(tok.lower)
+    if not n:
+        return np.zeros(0, dtype=bool)
+    breaks = np.fromiter((m.start() for m in _NEWLINE_RE.finditer(norm)), dtype=np.int64)
+    line = np.searchsorted(breaks, tok.starts)
+    n_lines = len(breaks) + 1
+    content = ~stop & ~np.asarray(tok.number, dtype=bool)
+    caps = content & np.asarray(tok.capital, dtype=bool)
+    n_content = np.bincount(line, weights=content, minlength=n_lines)
+    n_caps = np.bincount(line, weights=caps, minlength=n_lines)
+    # does the line end a sentence with a period (its last character but spaces)?
+    ends = [*breaks.tolist(), len(norm)]
+    begins = [0, *(e + 1 for e in ends[:-1])]
+    period = np.fromiter((norm[a:b].rstrip().endswith(".") for a, b in zip(begins, ends)),
+                         dtype=bool, count=n_lines)
+    heading = (n_caps >= 1) & (n_caps >= 0.6 * n_content) & ~period
+    return heading[line]
+
+
+def name_key(word: str) -> str:
+    """A name's form for matching: the possessive dropped ("Lumpur's" is "Lumpur")."""
+    return word[:-2] if word.endswith("'s") and len(word) > 3 else word
+
+
 def nnq_items(norm: str, tok: Tokens) -> NNQ:
-    """Names (capitalised, not sentence-initial, not function words), numbers, quote 3-grams."""
+    """Names (capitalised, not sentence-initial, not function words, not on a heading
+    line), numbers, quote 3-grams."""
+    stop = _stop_mask(tok.lower)
     names = np.flatnonzero(np.asarray(tok.capital, dtype=bool) & ~tok.initial
-                           & (_word_lengths(tok.lower) > 1) & ~_stop_mask(tok.lower)
-                           & ~np.asarray(tok.number, dtype=bool))
-    name_words = [tok.lower[i] for i in names]
+                           & (_word_lengths(tok.lower) > 1) & ~stop
+                           & ~np.asarray(tok.number, dtype=bool)
+                           & ~title_line_words(norm, tok, stop))
+    name_words = [name_key(tok.lower[i]) for i in names]
     starts = [tok.starts[names]]
     ends = [tok.ends[names]]
     hashes = [np.fromiter((word_hash("n:" + w) for w in name_words), np.int64, len(names))]

@@ -59,7 +59,7 @@ from originality.matching import (
 from originality.store import PageRow, RedisStore, SQLiteStore
 
 FORMAT = "farmscore-originality"
-VERSION = "1"
+VERSION = "2"  # 2: names on heading lines are not names; possessives folded
 _TAG_BAND, _TAG_IMM, _TAG_PAIR = 1, 2, 3
 _MAX_EVIDENCE = 10
 _CHUNK = 250  # pages per worker task: big enough that pickling is noise

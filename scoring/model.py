@@ -2,7 +2,7 @@
 
 ``models/model.json`` names two LightGBM boosters in text format (``quality`` predicts that
 farm filler is on the page, ``originality`` that the page copies, spins or rewrites another),
-their isotonic calibration tables, the operating thresholds and the feature schema they
+their calibration tables, the operating thresholds and the feature schema they
 expect. Nothing is unpickled: boosters load from text, the rest is JSON.
 
 Single pages are predicted on a numpy row through LightGBM's single-row fast C API
@@ -114,7 +114,7 @@ class ModelScorer:
 
     @cached_property
     def _calibration(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Each head's isotonic table as float64 arrays (``np.interp`` would convert the
+        """Each head's calibration table as float64 arrays (``np.interp`` would convert the
         JSON lists on every call)."""
         return {h: (np.asarray(self.spec["heads"][h]["calibration"]["x"], dtype=np.float64),
                     np.asarray(self.spec["heads"][h]["calibration"]["y"], dtype=np.float64))
@@ -160,7 +160,9 @@ class ModelScorer:
                 for i, f in enumerate(feature_dicts)]
 
     def _record(self, features: dict[str, float], quality: float, originality: float) -> dict:
-        return {"originality": round(originality, 4), "quality": round(quality, 4),
+        # the verdict is read off the scores as reported, so a reader can check it
+        originality, quality = round(originality, 4), round(quality, 4)
+        return {"originality": originality, "quality": quality,
                 "verdict": self.verdict(originality, quality),
                 "signals": {k: round(v, 4) for k, v in signals_from_features(features).items()}}
 

@@ -26,7 +26,8 @@ from originality import (
     InvalidPageError,
     open_index,
 )
-from originality.fingerprints import fingerprint
+from originality.fingerprints import fingerprint, nnq_items, tokenize, word_hash
+from originality.index import VERSION
 from originality.store import SQLITE_FILE
 
 REDIS = "redis://127.0.0.1:6379/0"
@@ -338,7 +339,7 @@ def test_index_from_another_version_is_refused_and_kept(locations, seeds, seed_e
     _corrupt_version(loc, locations.backend, "0")
     with pytest.raises(IndexVersionError, match="version '0'"):
         open_index(loc)
-    _corrupt_version(loc, locations.backend, "1")
+    _corrupt_version(loc, locations.backend, VERSION)
     with open_index(loc) as index:  # the refusal changed nothing
         assert len(index) == 1 and index.query(seeds["001"])[0].id == "orig"
 
@@ -433,3 +434,23 @@ def test_extractor_takes_identity_from_the_document(locations, seeds, seed_expec
         if hasattr(doc, "page_id"):
             doc.page_id = "orig"
             assert ext.extract(doc).meta["source"] is None
+
+
+def _name_items(text: str) -> set[int]:
+    norm = Document.from_text(text).norm
+    return set(nnq_items(norm, tokenize(norm)).items.tolist())
+
+
+def test_heading_lines_and_possessives_give_no_names_of_their_own():
+    """A generated rewrite's headings ("Why This Matters") are not facts of the page, and
+    "Lumpur's" is the same name as "Lumpur"."""
+    body = ("Officials met in Kuala Lumpur on Saturday, said Scott Bessent.\n"
+            "The talks at Kuala Lumpur's Merdeka 118 tower ran late.")
+    framed = "Executive Summary\n\nWhy This Matters\n\n" + body + "\n\nLeave a Reply\n"
+    items = _name_items(framed)
+    assert items == _name_items(body)
+    for heading_word in ("summary", "matters", "reply"):
+        assert word_hash("n:" + heading_word) not in items
+    assert word_hash("n:lumpur") in items and word_hash("n:lumpur's") not in items
+    # a sentence on a line of its own that ends with a period keeps its names
+    assert word_hash("n:bessent") in _name_items("Trump met Bessent and Greer in Geneva.")

@@ -93,7 +93,8 @@ def evaluate(data: dict | None = None, tfidf=None, progress: bool = True) -> dic
         }
         pages = data[split]["pages"]
         clean = np.array([not pg["techniques"] for pg in pages])
-        verdict = np.array([model.verdict(1 - q, 1 - o) for q, o in zip(p["quality"], p["originality"])])
+        verdict = np.array([model.verdict(round(1 - o, 4), round(1 - q, 4))
+                            for q, o in zip(p["quality"], p["originality"])])
         verdicts, farm = verdict != "ok", verdict == "farm"
         result[split] = {
             "rows": per_technique(pages, scores),

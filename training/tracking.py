@@ -32,9 +32,9 @@ def _plots(spec: dict, data: dict, out: Path) -> list[Path]:
     fig, ax = plt.subplots(1, 2, figsize=(9, 4))
     for a, head in zip(ax, HEADS):
         cal = spec["heads"][head]["calibration"]
-        a.plot(cal["x"], cal["y"], drawstyle="steps-post")
+        a.plot(cal["x"], cal["y"])
         a.plot([0, 1], [0, 1], ":", color="grey")
-        a.set_title(f"{head}: isotonic calibration")
+        a.set_title(f"{head}: {cal.get('method', 'isotonic')} calibration")
         a.set_xlabel("LightGBM raw probability")
         a.set_ylabel("calibrated")
     path = out / "calibration.png"

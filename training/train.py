@@ -1,4 +1,4 @@
-"""Train the shipped model: LightGBM heads, isotonic calibration, operating thresholds.
+"""Train the shipped model: LightGBM heads, sigmoid calibration, operating thresholds.
 
     farmscore train [--no-mlflow]          (or: python -m training.train)
 
@@ -7,10 +7,17 @@
 2. Two LightGBM binary heads: ``quality`` (farm filler on the page) and ``originality``
    (a copy, spin or rewrite of another article). The calibration split (20 % of the BBC
    training originals, by source) is halved by source article: one half for early stopping,
-   the other for isotonic calibration, stored as a small (x, y) table.
-3. Thresholds: "farm" past the 99.5th percentile of each head on the calibration split's
-   clean pages (so together <= 1 % false positives there) and at a calibrated probability
-   of at least 0.9; "suspect" past the 95th percentile and at least 0.5.
+   the other for sigmoid (Platt) calibration on the raw score's logit, stored as a small
+   (x, y) table. Sigmoid, not isotonic: isotonic regression ends in a flat top block at
+   probability 1.0 that holds clean pages too, and no threshold can then be placed inside
+   it (model 1.2.0's "farm" threshold was that block, and its false positives were set by
+   the block, not chosen).
+3. Thresholds, chosen on clean pages the trees never saw: the calibration split's, plus
+   out-of-fold scores of the training split's (``OOF_FOLDS`` folds by source article;
+   431 clean pages alone made the 99.5th percentile the 2nd-highest page). Both heads get
+   the same percentile, the highest that keeps the *verdict* (either head flags) at or
+   below ``FARM_FP_TARGET`` of those pages (``SUSPECT_FP_TARGET`` for "suspect"), and
+   "farm" also needs a calibrated probability of at least 0.9.
 4. Writes ``models/quality.lgb.txt``, ``models/originality.lgb.txt`` and ``models/model.json``,
    logs the run to MLflow (``sqlite:///mlflow.db``) and registers the pyfunc model.
 """
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +44,11 @@ PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "min_d
 MODEL_NAME = "farmscore-lgbm"
 FARM_MIN_P = 0.9
 SUSPECT_MIN_P = 0.5
+#: Share of clean pages the "farm" verdict may flag where the thresholds are chosen: the
+#: issue's 1 %, less a margin for the estimate's noise (about +-0.2 % on ~2,400 pages).
+FARM_FP_TARGET = 0.008
+SUSPECT_FP_TARGET = 0.05
+OOF_FOLDS = 4
 
 
 def source_of(page: dict) -> str:
@@ -47,18 +60,29 @@ def halves(pages: list[dict]) -> np.ndarray:
     return np.array([int(hashlib.sha1(source_of(p).encode()).hexdigest()[:6], 16) % 2 == 0 for p in pages])
 
 
-def calibration_table(raw: np.ndarray, y: np.ndarray, max_points: int = 200) -> dict:
-    """Isotonic regression of y on raw scores, as a monotone (x, y) table for np.interp."""
-    from sklearn.isotonic import IsotonicRegression
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return np.log(p) - np.log1p(-p)
 
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
-    xs, ys = iso.X_thresholds_, iso.y_thresholds_
-    if len(xs) > max_points:
-        keep = np.unique(np.linspace(0, len(xs) - 1, max_points).astype(int))
-        xs, ys = xs[keep], ys[keep]
-    xs = np.concatenate(([0.0], xs, [1.0]))
-    ys = np.concatenate(([ys[0]], ys, [ys[-1]]))
-    return {"x": [round(float(v), 6) for v in xs], "y": [round(float(v), 6) for v in ys]}
+
+def calibration_table(raw: np.ndarray, y: np.ndarray, points: int = 201) -> dict:
+    """Platt scaling of y on the logit of the raw score, as a monotone (x, y) table.
+
+    The grid is even in logit space, so ``np.interp`` between neighbours is close to the
+    sigmoid everywhere; the values are not rounded, so the table stays strictly increasing
+    up to where float64 saturates (far beyond any threshold).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=1e6).fit(_logit(raw)[:, None], y)
+    a, b = float(lr.coef_[0][0]), float(lr.intercept_[0])
+    if a <= 0:
+        raise ValueError(f"calibration slope {a:.3f} <= 0: the head ranks pages backwards")
+    z = np.linspace(-15.0, 15.0, points)
+    xs = np.concatenate(([0.0], 1.0 / (1.0 + np.exp(-z)), [1.0]))
+    ps = 1.0 / (1.0 + np.exp(-(a * _logit(xs) + b)))
+    return {"method": "sigmoid", "a": a, "b": b,
+            "x": [float(v) for v in xs], "y": [float(v) for v in ps]}
 
 
 def train_heads(data: dict, progress: bool = True) -> tuple[dict, dict]:
@@ -89,21 +113,80 @@ def train_heads(data: dict, progress: bool = True) -> tuple[dict, dict]:
     return boosters, heads
 
 
-def thresholds(data: dict, boosters: dict, heads: dict) -> dict:
-    """Operating points from the calibration split's clean pages (both halves: neither was
-    used to fit the trees)."""
+def out_of_fold_clean(data: dict, heads: dict, folds: int = OOF_FOLDS,
+                      progress: bool = True) -> dict[str, np.ndarray]:
+    """Raw scores of the training split's clean pages from models that never saw them.
+
+    The training split is cut into ``folds`` by source article (a clean page and the farms
+    made from it fall in the same fold); each fold's clean pages are scored by boosters
+    trained on the other folds with the shipped heads' parameters and rounds.
+    """
+    import lightgbm as lgb
+
+    tr = data["train"]
+    pages = tr["pages"]
+    clean = np.array([not p["techniques"] for p in pages])
+    fold = np.array([int(hashlib.sha1(f"fold:{source_of(p)}".encode()).hexdigest()[:6], 16) % folds
+                     for p in pages])
+    out: dict[str, list[np.ndarray]] = {h: [] for h in HEADS}
+    for k in range(folds):
+        fit, held = fold != k, (fold == k) & clean
+        for h in HEADS:
+            y = np.array([p[TARGETS[h]] for p in pages])
+            booster = lgb.train(PARAMS, lgb.Dataset(tr["x"][fit], y[fit]),
+                                num_boost_round=max(1, heads[h]["best_iteration"]))
+            out[h].append(booster.predict(tr["x"][held], num_threads=2))
+        if progress:
+            print(f"out-of-fold clean scores: fold {k + 1}/{folds}")
+    return {h: np.concatenate(v) for h, v in out.items()}
+
+
+def _common_quantile(p: dict[str, np.ndarray], target: float) -> tuple[float, dict[str, float]]:
+    """The lowest per-head percentile (the same for both heads) at which the share of pages
+    that either head puts at or above its percentile stays <= ``target``."""
+    best = None
+    for q in np.arange(0.9999, 0.90, -0.0001):
+        thr = {h: float(np.quantile(v, q)) for h, v in p.items()}
+        flagged = np.zeros(len(next(iter(p.values()))), dtype=bool)
+        for h, v in p.items():
+            flagged |= v >= thr[h]
+        if flagged.mean() > target:
+            break
+        best = (float(q), thr)
+    if best is None:
+        raise ValueError(f"no threshold keeps false positives at or below {target:.2%}")
+    return best
+
+
+def _score_threshold(p_min: float) -> float:
+    """The score (1 - P) at or below which a page is flagged, rounded down to the 4 decimals
+    the scores are reported with (so the verdict matches the printed score)."""
+    return math.floor((1.0 - p_min) * 1e4) / 1e4
+
+
+def thresholds(data: dict, boosters: dict, heads: dict,
+               oof: dict[str, np.ndarray] | None = None) -> dict:
+    """Operating points from clean pages no tree was fitted on: the calibration split's
+    and (``oof``) the training split's out-of-fold scores."""
     ca = data["calib"]
     mask = np.array([not p["techniques"] for p in ca["pages"]])
-    out = {"farm": {}, "suspect": {}}
+    p = {}
     for head in HEADS:
+        raw = boosters[head].predict(ca["x"][mask], num_threads=2)
+        if oof is not None:
+            raw = np.concatenate([raw, oof[head]])
         cal = heads[head]["calibration"]
-        p = np.interp(boosters[head].predict(ca["x"][mask], num_threads=2), cal["x"], cal["y"])
-        # scores are 1 - P: a page is flagged when its score is at or below the threshold
-        # the 99.5th percentile is the 2nd-3rd highest of a few hundred pages: noisy, so
-        # "farm" also needs a calibrated probability of at least FARM_MIN_P
-        out["farm"][head] = round(float(1 - max(np.quantile(p, 0.995), FARM_MIN_P)), 6)
-        out["suspect"][head] = round(float(1 - max(np.quantile(p, 0.95), SUSPECT_MIN_P)), 6)
-    out["chosen_on"] = f"{int(mask.sum())} clean pages of the calibration split"
+        p[head] = np.interp(raw, cal["x"], cal["y"])
+    out: dict = {"farm": {}, "suspect": {}}
+    for name, target, floor in (("farm", FARM_FP_TARGET, FARM_MIN_P),
+                                ("suspect", SUSPECT_FP_TARGET, SUSPECT_MIN_P)):
+        q, thr = _common_quantile(p, target)
+        for head in HEADS:
+            out[name][head] = _score_threshold(max(thr[head], floor))
+        out[f"{name}_percentile"] = round(q * 100, 2)
+    n = len(p[HEADS[0]])
+    out["chosen_on"] = (f"{n} clean pages: {int(mask.sum())} of the calibration split, "
+                        f"{n - int(mask.sum())} out-of-fold of the training split")
     return out
 
 
@@ -158,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         "params": PARAMS,
         "data": {s: len(d["pages"]) for s, d in data.items()},
     }
-    spec["thresholds"] = thresholds(data, boosters, heads)
+    oof = out_of_fold_clean(data, heads)
+    spec["thresholds"] = thresholds(data, boosters, heads, oof)
     path = write_model(boosters, spec, args.out)
     print(f"wrote {path} (features {t_data:.0f} s, total {time.time() - t0:.0f} s)")
     if not args.no_mlflow:
