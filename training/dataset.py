@@ -40,7 +40,11 @@ WORK_DIR = REPO_ROOT / ".cache" / "farmscore-train"
 #: Bumped whenever the simulator or the corpus changes what pages are made, so that a cache
 #: built by older code is never reused (the feature schema hash covers the features only).
 #: Also bumped when the originality index's fingerprints change (4: index version 2).
-DATASET_VERSION = 4
+#: 5: the index may hold an earlier version of a story; rewrites summarise more and may
+#: report quotes without quoting them.
+DATASET_VERSION = 5
+#: Share of indexed stories whose indexed text is an earlier, shorter version.
+EARLIER_VERSION_SHARE = 0.3
 
 
 def _h(*parts: str) -> float:
@@ -50,6 +54,24 @@ def _h(*parts: str) -> float:
 def is_indexed(article_id: str) -> bool:
     """85 % of originals are in the index the farms are scored against."""
     return _h("indexed", article_id) < 0.85
+
+
+def indexed_text(article_id: str, text: str) -> str:
+    """What the index holds of a story: the story, or for ``EARLIER_VERSION_SHARE`` of them
+    an earlier version with only its first 55-85 % of paragraphs.
+
+    News stories grow as they are updated (a wire story gains paragraphs, quotes and
+    reactions), and a farm copies whichever version it found, usually a later one than the
+    index saw first. Its page then holds facts its indexed source lacks, which a model
+    trained only on complete sources would read as the page's own work.
+    """
+    if _h("earlier", article_id) >= EARLIER_VERSION_SHARE:
+        return text
+    pars = [p for p in text.split("\n\n") if p.strip()]
+    if len(pars) < 4:
+        return text
+    keep = max(3, round(len(pars) * (0.55 + 0.3 * _h("earlier-len", article_id))))
+    return "\n\n".join(pars[:keep])
 
 
 def hvc_split(title: str) -> str:
@@ -107,7 +129,7 @@ class Corpus:
         for split in self.originals:
             for a in self.originals[split]:
                 if is_indexed(a.id):
-                    yield {"id": a.id, "text": a.text}
+                    yield {"id": a.id, "text": indexed_text(a.id, a.text)}
         for i, r in enumerate(self.hvc_human):
             yield {"id": f"hvc-human/{i}", "text": f"{r['title_en']}\n\n{r['text']}"}
 

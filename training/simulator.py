@@ -291,8 +291,11 @@ def _fill(carrier: str, names: list[str], numbers: list[str], rng: random.Random
     return "".join(out) + carrier[pos:]
 
 
-def rewrite_sentence(sentence: str, rng: random.Random, kit: Kit, own: float = 0.0) -> list[str]:
-    """One source sentence said again: its facts in borrowed wording, its quotes verbatim."""
+def rewrite_sentence(sentence: str, rng: random.Random, kit: Kit, own: float = 0.0,
+                     quote_keep: float = 0.85) -> list[str]:
+    """One source sentence said again: its facts in borrowed wording; each quote verbatim
+    with probability ``quote_keep``, else left out (reported without quoting: its names
+    and numbers stay in the rewritten sentence, its words go)."""
     quotes = [q.strip() for q in _QUOTED_RE.findall(sentence) if len(q.split()) >= 3]
     plain = _QUOTED_RE.sub(" ", sentence)
     slots = sentence_slots(plain)
@@ -305,7 +308,7 @@ def rewrite_sentence(sentence: str, rng: random.Random, kit: Kit, own: float = 0
             out.append(_fill(carrier, names, numbers, rng, own))
     who = names[0] if names else rng.choice(["officials", "a spokesperson", "the minister"])
     for q in quotes:
-        if rng.random() < 0.85:
+        if rng.random() < quote_keep:
             frame = rng.choice(QUOTE_FRAMES)
             out.append(frame.format(q=q.rstrip(",."), who=who, Who=who[:1].upper() + who[1:]))
     return out
@@ -324,9 +327,11 @@ def quote_whole_sentences(par: str) -> list[str]:
 
 def rewrite(text: str, rng: random.Random, kit: Kit) -> str:
     """Every sentence rewritten around its facts. Per page, drawn at random: the share of
-    sentences kept word for word (0-30 %), left out (a rewrite that summarises, 0-40 %),
-    and of slots that keep the borrowed sentence's own fact (0-25 %)."""
-    keep, drop, own = rng.uniform(0.0, 0.3), rng.uniform(0.0, 0.4), rng.uniform(0.0, 0.25)
+    sentences kept word for word (0-30 %), left out (a rewrite that summarises, 0-60 %),
+    of slots that keep the borrowed sentence's own fact (0-25 %), and of quotes kept
+    verbatim (30-100 %; the others are reported in other words, as generated rewrites do)."""
+    keep, drop, own = rng.uniform(0.0, 0.3), rng.uniform(0.0, 0.6), rng.uniform(0.0, 0.25)
+    quote_keep = rng.uniform(0.3, 1.0)
     pars = paragraphs(text)
     title, body = pars[0], pars[1:] or pars
     out_sents: list[str] = []
@@ -335,7 +340,7 @@ def rewrite(text: str, rng: random.Random, kit: Kit) -> str:
             r = rng.random()
             if r < drop:
                 continue
-            out_sents += [s] if r < drop + keep else rewrite_sentence(s, rng, kit, own)
+            out_sents += [s] if r < drop + keep else rewrite_sentence(s, rng, kit, own, quote_keep)
     if not out_sents:
         return text
     pars_out, i = [], 0

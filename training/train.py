@@ -161,7 +161,7 @@ def _common_quantile(p: dict[str, np.ndarray], target: float) -> tuple[float, di
 def _score_threshold(p_min: float) -> float:
     """The score (1 - P) at or below which a page is flagged, rounded down to the 4 decimals
     the scores are reported with (so the verdict matches the printed score)."""
-    return math.floor((1.0 - p_min) * 1e4) / 1e4
+    return math.floor(round((1.0 - p_min) * 1e4, 6)) / 1e4  # round: 1 - 0.9 is 0.0999...
 
 
 def thresholds(data: dict, boosters: dict, heads: dict,
