@@ -337,6 +337,8 @@ class _Tables:
     known_at: dict[tuple, tuple | None]  # name window -> known-name match (lazy cache)
     tortured_first: frozenset[str]  # first words of the tortured phrases
     word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word)) (lazy)
+    arr: dict[str, np.ndarray]      # numpy copies of the per-id lists above (for bounds)
+    compound_keys: np.ndarray       # sorted a * V + b of the two-word thesaurus keys "a b"
 
 
 _TABLES: dict[tuple[int, int, float], _Tables] = {}
@@ -384,7 +386,11 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     bg_keys=bg_keys[order], bg_counts=bg_counts[order],
                     examinable=examinable, phrase_first=phrase_first, compound={},
                     has_strong=has_strong.tolist(), known_at={}, word_rows={},
-                    tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured))
+                    tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
+                    arr={}, compound_keys=_compound_keys(ref))
+        t.arr = {name: np.asarray(getattr(t, name), dtype=np.float64)
+                 for name in ("logp", "p", "log_cap", "log_low", "log_ncap", "log_nlow",
+                              "inv_count", "backoff", "cap", "fanout")}
         _TABLES[key] = t
         return t
 
@@ -406,6 +412,29 @@ def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     start[ref.syn_key] = kept_before[ref.syn_ptr[:-1]]
     end[ref.syn_key] = kept_before[ref.syn_ptr[1:]]
     return start, end, ref.syn_idx[keep], ref.syn_s[keep] == 1
+
+
+def _compound_keys(ref: SpinReference) -> np.ndarray:
+    """Sorted a * V + b of every pair of words "a b" that is a thesaurus key (every phrase
+    key has two words), i.e. the pairs ``_is_compound`` accepts."""
+    V = len(ref.words)
+    out = []
+    for k in ref.syn:
+        w = ref.words[k]
+        if " " in w:
+            first, rest = w.split(" ", 1)
+            a, b = ref.vocab.get(first, -1), ref.vocab.get(rest, -1)
+            if a >= 0 and b >= 0:
+                out.append(a * V + b)
+    return np.unique(np.array(out, dtype=np.int64))
+
+
+def _is_compound_many(tab: "_Tables", keys: np.ndarray) -> np.ndarray:
+    """``_is_compound`` for many pair keys at once (negative keys: False)."""
+    ck = tab.compound_keys
+    pos = np.searchsorted(ck, keys)
+    pos[pos >= len(ck)] = 0
+    return (ck[pos] == keys) & (keys >= 0)
 
 
 def _lookup_counts(tab: "_Tables", pair_keys: np.ndarray) -> np.ndarray:
@@ -640,13 +669,15 @@ class SpinningExtractor:
                 score += self.case_weight * (t.log_ncap[a] if cj else t.log_nlow[a])
         return score
 
-    def _all_options(self, ctx: "_Context", sites: list[tuple[int, int, int, int, int]]
-                     ) -> list[list[_Option]]:
+    def _candidates(self, ctx: "_Context", sites: list[tuple[int, int, int, int, int]]):
         """Proposed originals for every site (i, j, observed id, left id, right id) at once.
 
         A candidate original must form a frequent bigram (``min_pair_count``) with a
         neighbour. All (neighbour, original) pairs of the page are looked up in one sorted
-        batch, so only the few candidates that pass are scored in Python.
+        batch, so only the few candidates that pass are scored. Returns arrays over the
+        candidates, grouped by site in site order and in thesaurus order within a site:
+        site index, original id, synset-mate flag, count with the left and with the right
+        neighbour.
         """
         tab, V = ctx.tab, ctx.V
         wid, left, right = (np.array(col, dtype=np.int64) for col in list(zip(*sites))[2:])
@@ -661,13 +692,69 @@ class SpinningExtractor:
         n = len(tid)
         c_left, c_right = counts[:n], counts[n:]
         hit = np.flatnonzero((c_left >= self.min_pair_count) | (c_right >= self.min_pair_count))
-        found: list[list[tuple]] = [[] for _ in sites]
-        for o, t, strong, cl, cr in zip(owner[hit].tolist(), tid[hit].tolist(),
-                                        tab.t_strong[flat[hit]].tolist(),
-                                        c_left[hit].tolist(), c_right[hit].tolist()):
-            found[o].append((t, strong, cl, cr))
-        return [self._rank(ctx, site, cands) if cands else []
-                for site, cands in zip(sites, found)]
+        return owner[hit], tid[hit], tab.t_strong[flat[hit]], c_left[hit], c_right[hit]
+
+    def _cannot_win(self, ctx: "_Context", sites: list[tuple[int, int, int, int, int]],
+                    owner: np.ndarray, tid: np.ndarray, strong: np.ndarray,
+                    c_left: np.ndarray, c_right: np.ndarray, left_count: list[int]
+                    ) -> np.ndarray:
+        """Per candidate of a one-word site alone in its run: can it not beat the observed
+        word? (An upper bound of its Viterbi score, with both fixed-expression refunds
+        wherever a compound is possible at all, stays below the observed reading's score.)
+
+        Only such runs are judged here: there the Viterbi search is a choice between the
+        observed word and each candidate between the same two observed neighbours, the
+        observed reading wins ties, and a run whose observed reading wins adds no span and
+        no gain. The bound is computed with numpy (whose log may differ from ``math.log``
+        in the last bit), so it keeps a margin of 1e-6 nats; candidates that might win are
+        scored exactly, as before.
+        """
+        tab = ctx.tab
+        A = tab.arr
+        d, uw, cw = self.discount, self.unigram_weight, self.case_weight
+        i = np.array([s[0] for s in sites], dtype=np.int64)
+        w = np.array([s[2] for s in sites], dtype=np.int64)
+        Ls = np.array([s[3] for s in sites], dtype=np.int64)
+        Rs = np.array([s[4] for s in sites], dtype=np.int64)
+        case = np.asarray(ctx.case, dtype=np.int64)[i]
+        words, flags = ctx.words, ctx.flags
+        in_name = np.array([(c == 1 or (c < 0 and not flags[k] & _SENT
+                                        and words[k][:1].isupper())) and len(words[k]) > 2
+                            for k, c in zip(i.tolist(), case.tolist())], dtype=bool)
+        in_name &= A["cap"][w] <= 0.5
+        cnt = np.asarray(left_count, dtype=np.int64)
+        lc, rc = cnt[i], cnt[i + 1]
+
+        def emit(a, b, c, j_case):
+            pr = np.where(c > d, c - d, 0.0) * A["inv_count"][a] + A["backoff"][a] * A["p"][b]
+            sc = np.log(pr) - (1.0 - uw) * A["logp"][b]
+            return sc + np.where(j_case >= 0, cw * np.where(j_case > 0, A["log_ncap"][a],
+                                                            A["log_nlow"][a]), 0.0)
+
+        def case_score(b, c):
+            return np.where(c < 0, 0.0, cw * np.where(c > 0, A["log_cap"][b], A["log_low"][b]))
+
+        case_all = np.asarray(ctx.case + [-1], dtype=np.int64)
+        case_next = case_all[i + 1]
+        # the observed reading
+        obs = np.where(Ls >= 0, emit(Ls, w, lc, case), uw * A["logp"][w]) + case_score(w, case)
+        obs = obs + np.where(Rs >= 0, emit(w, Rs, rc, case_next), 0.0)
+        # each candidate
+        L, R, c = Ls[owner], Rs[owner], case[owner]
+        cost = np.where(strong, self.swap_cost, self.weak_swap_cost) \
+            + self.synonym_count_weight * A["fanout"][tid]
+        name = in_name[owner] & (A["cap"][tid] >= np.maximum(A["cap"][w[owner]], 0.03))
+        cost = np.where(name, self.name_swap_cost, cost)
+        refund = np.maximum(0.0, cost - self.fixed_expression_cost)
+        V = ctx.V
+        comp = _is_compound_many(tab, np.concatenate([np.where(L >= 0, L * V + tid, -1),
+                                                      np.where(R >= 0, tid * V + R, -1)]))
+        n = len(tid)
+        bonus = refund * comp[:n] + refund * comp[n:]
+        score = np.where(L >= 0, emit(L, tid, c_left, c), uw * A["logp"][tid]) \
+            + case_score(tid, c) - cost + bonus \
+            + np.where(R >= 0, emit(tid, R, c_right, case_next[owner]), 0.0)
+        return score < obs[owner] - 1e-6
 
     def _rank(self, ctx: "_Context", site: tuple[int, int, int, int, int],
               cands: list[tuple[int, bool, int, int]]) -> list[_Option]:
@@ -758,15 +845,51 @@ class SpinningExtractor:
                     sites.append((i, i + 2, pid, L, ids[i + 2] if left[i + 2] >= 0 else -1))
         if not sites:
             return [], 0.0
-        options: dict[int, list[_Option]] = {}
-        for site, opts in zip(sites, self._all_options(ctx, sites)):
-            if opts:
-                options.setdefault(site[0], []).extend(opts)
-        if not options:
+        owner, tid, strong, c_left, c_right = self._candidates(ctx, sites)
+        # which sites get options (a phrase collapses only into a true synonym), hence runs
+        has = np.bincount(owner, minlength=len(sites)) > 0
+        is_collapse = np.array([j - i > 1 for i, j, *_ in sites], dtype=bool)
+        has_strong = np.bincount(owner[strong], minlength=len(sites)) > 0
+        has = np.where(is_collapse, has_strong, has)
+        ends: dict[int, int] = {}
+        site_at: dict[int, list[int]] = {}
+        for k in np.flatnonzero(has).tolist():
+            i, j = sites[k][0], sites[k][1]
+            ends[i] = max(ends.get(i, j), j)
+            site_at.setdefault(i, []).append(k)
+        if not ends:
             return [], 0.0
+        runs = _runs(ends, breaks)
+        # a one-word site alone in its run whose candidates all provably lose is skipped
+        lone = np.zeros(len(sites), dtype=bool)
+        for p, q in runs:
+            if q == p + 1:
+                lone[site_at[p][0]] = True
+        sel = lone[owner]
+        hopeless = lone.copy()
+        if sel.any():
+            lose = self._cannot_win(ctx, sites, owner[sel], tid[sel], strong[sel],
+                                    c_left[sel], c_right[sel], left)
+            hopeless[owner[sel][~lose]] = False
+        bounds = np.searchsorted(owner, np.arange(len(sites) + 1)).tolist()
+        t_l, s_l = tid.tolist(), strong.tolist()
+        cl_l, cr_l = c_left.tolist(), c_right.tolist()
+        hopeless_l = hopeless.tolist()
         spans: list[Span] = []
         total = 0.0
-        for p, q in _runs(options, breaks):
+        for p, q in runs:
+            options: dict[int, list[_Option]] = {}
+            for i in range(p, q):
+                for k in site_at.get(i, ()):
+                    if hopeless_l[k]:
+                        continue
+                    a, b = bounds[k], bounds[k + 1]
+                    opts = self._rank(ctx, sites[k], list(zip(t_l[a:b], s_l[a:b],
+                                                              cl_l[a:b], cr_l[a:b])))
+                    if opts:
+                        options.setdefault(i, []).extend(opts)
+            if not options:
+                continue
             found, g = self._viterbi(ctx, options, p, q)
             spans.extend(found)
             total += g
@@ -1202,12 +1325,13 @@ def _name_support(ctx: _Context, phrase: tuple[str, ...]) -> int:
     return min(ctx.cnt(a, b) for a, b in zip(pids, pids[1:]))
 
 
-def _runs(options: dict[int, list[_Option]], breaks: list[bool]) -> list[tuple[int, int]]:
-    """Maximal stretches of tokens covered by options, joined when adjacent, cut at breaks."""
+def _runs(ends: dict[int, int], breaks: list[bool]) -> list[tuple[int, int]]:
+    """Maximal stretches of tokens covered by options (start -> furthest end), joined when
+    adjacent, cut at breaks."""
     runs: list[tuple[int, int]] = []
     p = q = -1
-    for i in sorted(options):
-        e = max(o.end for o in options[i])
+    for i in sorted(ends):
+        e = ends[i]
         if p >= 0 and (i < q or (i == q and not breaks[i])):
             q = max(q, e)
             continue
