@@ -669,8 +669,9 @@ class SpinningExtractor:
                 score += self.case_weight * (t.log_ncap[a] if cj else t.log_nlow[a])
         return score
 
-    def _candidates(self, ctx: "_Context", sites: list[tuple[int, int, int, int, int]]):
-        """Proposed originals for every site (i, j, observed id, left id, right id) at once.
+    def _candidates(self, ctx: "_Context", wid: np.ndarray, left: np.ndarray,
+                    right: np.ndarray):
+        """Proposed originals for every site (observed id, left id, right id) at once.
 
         A candidate original must form a frequent bigram (``min_pair_count``) with a
         neighbour. All (neighbour, original) pairs of the page are looked up in one sorted
@@ -680,10 +681,9 @@ class SpinningExtractor:
         neighbour.
         """
         tab, V = ctx.tab, ctx.V
-        wid, left, right = (np.array(col, dtype=np.int64) for col in list(zip(*sites))[2:])
         lo = tab.t_start[wid]
         lens = tab.t_end[wid] - lo
-        owner = np.repeat(np.arange(len(sites)), lens)
+        owner = np.repeat(np.arange(len(wid)), lens)
         flat = np.arange(len(owner)) + np.repeat(lo - (np.cumsum(lens) - lens), lens)
         tid = tab.t_idx[flat]
         L, R = left[owner], right[owner]
@@ -694,65 +694,62 @@ class SpinningExtractor:
         hit = np.flatnonzero((c_left >= self.min_pair_count) | (c_right >= self.min_pair_count))
         return owner[hit], tid[hit], tab.t_strong[flat[hit]], c_left[hit], c_right[hit]
 
-    def _cannot_win(self, ctx: "_Context", sites: list[tuple[int, int, int, int, int]],
-                    owner: np.ndarray, tid: np.ndarray, strong: np.ndarray,
-                    c_left: np.ndarray, c_right: np.ndarray, left_count: list[int]
-                    ) -> np.ndarray:
+    def _cannot_win(self, ctx: "_Context", i: np.ndarray, w: np.ndarray, Ls: np.ndarray,
+                    Rs: np.ndarray, lc: np.ndarray, rc: np.ndarray, owner: np.ndarray,
+                    tid: np.ndarray, strong: np.ndarray, c_left: np.ndarray,
+                    c_right: np.ndarray) -> np.ndarray:
         """Per candidate of a one-word site alone in its run: can it not beat the observed
-        word? (An upper bound of its Viterbi score, with both fixed-expression refunds
-        wherever a compound is possible at all, stays below the observed reading's score.)
+        word? (An upper bound of its Viterbi score, with the fixed-expression refund on
+        each edge where the pair is a thesaurus compound, stays below the observed
+        reading's score.) Sites are given by position, observed id, neighbour ids and the
+        observed word's counts with its neighbours; candidates as ``_candidates`` gives
+        them, ``owner`` indexing the sites.
 
         Only such runs are judged here: there the Viterbi search is a choice between the
         observed word and each candidate between the same two observed neighbours, the
         observed reading wins ties, and a run whose observed reading wins adds no span and
         no gain. The bound is computed with numpy (whose log may differ from ``math.log``
-        in the last bit), so it keeps a margin of 1e-6 nats; candidates that might win are
-        scored exactly, as before.
+        in the last bit), so it keeps a margin of 1e-6 nats; sites where a candidate might
+        win are ranked and decoded exactly, as before.
         """
         tab = ctx.tab
         A = tab.arr
         d, uw, cw = self.discount, self.unigram_weight, self.case_weight
-        i = np.array([s[0] for s in sites], dtype=np.int64)
-        w = np.array([s[2] for s in sites], dtype=np.int64)
-        Ls = np.array([s[3] for s in sites], dtype=np.int64)
-        Rs = np.array([s[4] for s in sites], dtype=np.int64)
-        case = np.asarray(ctx.case, dtype=np.int64)[i]
+        inv, backoff, p, logp = A["inv_count"], A["backoff"], A["p"], A["logp"]
+        ncap, nlow, lcap, llow, cap = A["log_ncap"], A["log_nlow"], A["log_cap"], \
+            A["log_low"], A["cap"]
+        case_all = ctx.case_arr
+        case, case_next = case_all[i], case_all[i + 1]
         words, flags = ctx.words, ctx.flags
         in_name = np.array([(c == 1 or (c < 0 and not flags[k] & _SENT
                                         and words[k][:1].isupper())) and len(words[k]) > 2
                             for k, c in zip(i.tolist(), case.tolist())], dtype=bool)
-        in_name &= A["cap"][w] <= 0.5
-        cnt = np.asarray(left_count, dtype=np.int64)
-        lc, rc = cnt[i], cnt[i + 1]
+        in_name &= cap[w] <= 0.5
 
         def emit(a, b, c, j_case):
-            pr = np.where(c > d, c - d, 0.0) * A["inv_count"][a] + A["backoff"][a] * A["p"][b]
-            sc = np.log(pr) - (1.0 - uw) * A["logp"][b]
-            return sc + np.where(j_case >= 0, cw * np.where(j_case > 0, A["log_ncap"][a],
-                                                            A["log_nlow"][a]), 0.0)
+            pr = np.where(c > d, c - d, 0.0) * inv[a] + backoff[a] * p[b]
+            sc = np.log(pr) - (1.0 - uw) * logp[b]
+            return sc + cw * np.where(j_case > 0, ncap[a], nlow[a]) * (j_case >= 0)
 
         def case_score(b, c):
-            return np.where(c < 0, 0.0, cw * np.where(c > 0, A["log_cap"][b], A["log_low"][b]))
+            return cw * np.where(c > 0, lcap[b], llow[b]) * (c >= 0)
 
-        case_all = np.asarray(ctx.case + [-1], dtype=np.int64)
-        case_next = case_all[i + 1]
         # the observed reading
-        obs = np.where(Ls >= 0, emit(Ls, w, lc, case), uw * A["logp"][w]) + case_score(w, case)
-        obs = obs + np.where(Rs >= 0, emit(w, Rs, rc, case_next), 0.0)
+        obs = np.where(Ls >= 0, emit(Ls, w, lc, case), uw * logp[w]) + case_score(w, case) \
+            + np.where(Rs >= 0, emit(w, Rs, rc, case_next), 0.0)
         # each candidate
         L, R, c = Ls[owner], Rs[owner], case[owner]
         cost = np.where(strong, self.swap_cost, self.weak_swap_cost) \
             + self.synonym_count_weight * A["fanout"][tid]
-        name = in_name[owner] & (A["cap"][tid] >= np.maximum(A["cap"][w[owner]], 0.03))
+        name = in_name[owner] & (cap[tid] >= np.maximum(cap[w[owner]], 0.03))
         cost = np.where(name, self.name_swap_cost, cost)
         refund = np.maximum(0.0, cost - self.fixed_expression_cost)
         V = ctx.V
+        n = len(tid)
         comp = _is_compound_many(tab, np.concatenate([np.where(L >= 0, L * V + tid, -1),
                                                       np.where(R >= 0, tid * V + R, -1)]))
-        n = len(tid)
-        bonus = refund * comp[:n] + refund * comp[n:]
-        score = np.where(L >= 0, emit(L, tid, c_left, c), uw * A["logp"][tid]) \
-            + case_score(tid, c) - cost + bonus \
+        score = np.where(L >= 0, emit(L, tid, c_left, c), uw * logp[tid]) \
+            + case_score(tid, c) - cost + refund * comp[:n] + refund * comp[n:] \
             + np.where(R >= 0, emit(tid, R, c_right, case_next[owner]), 0.0)
         return score < obs[owner] - 1e-6
 
@@ -814,67 +811,87 @@ class SpinningExtractor:
             return [], 0.0
         tab = ctx.tab
         # vectorised pre-filter: bigram counts of all adjacent pairs at once
-        arr = np.asarray(ids, dtype=np.int64)
-        brk = np.asarray(breaks, dtype=bool)
+        arr = ctx.arr
         a, b = arr[:-1], arr[1:]
         counts = _lookup_counts(tab, np.where((a >= 0) & (b >= 0), a * ctx.V + b, -1))
-        counts[brk[1:]] = -1
+        counts[ctx.brk[1:]] = -1
         left_a = np.full(n + 1, -1, dtype=np.int64)     # count of the bigram ending at i
         left_a[1:n] = counts
         lc_a, rc_a = left_a[:n], left_a[1:]
-        single = tab.examinable[arr] & (lc_a <= susp) & (rc_a <= susp) & ((lc_a >= 0) | (rc_a >= 0))
+        exam = tab.examinable[arr]
+        single = exam & (lc_a <= susp) & (rc_a <= susp) & ((lc_a >= 0) | (rc_a >= 0))
         # a neighbour of a suspicious word, joined to it by an unseen pair, is examined with
         # a looser bound: spinners often swap two words in a row ("commerce warfare")
         loose = self.chain_max_count
         chain = np.zeros(n, dtype=bool)
         chain[:-1] |= single[1:] & (rc_a[:-1] == 0)
         chain[1:] |= single[:-1] & (lc_a[1:] == 0)
-        single |= chain & tab.examinable[arr] & (lc_a <= loose) & (rc_a <= loose)
-        collapse = np.zeros(n, dtype=bool)
-        collapse[:-1] = tab.phrase_first[arr[:-1]] & (rc_a[:-1] >= 0) & (left_a[2:] <= susp)
-        left = left_a.tolist()
-        sites: list[tuple[int, int, int, int, int]] = []
-        for i in np.flatnonzero(single | collapse).tolist():
-            L = ids[i - 1] if left[i] >= 0 else -1
-            if single[i]:
-                sites.append((i, i + 1, ids[i], L, ids[i + 1] if left[i + 1] >= 0 else -1))
+        single |= chain & exam & (lc_a <= loose) & (rc_a <= loose)
+        collapse = tab.phrase_first[a] & (rc_a[:-1] >= 0) & (left_a[2:] <= susp)
+        # sites (position, end, observed id, left id, right id), ordered by position, the
+        # one-word site before the two-word one
+        nb_l = np.full(n + 1, -1, dtype=np.int64)       # id of the word before i, if joined
+        nb_l[1:n] = np.where(counts >= 0, a, -1)
+        si = np.flatnonzero(single)
+        s_i, s_j, s_w = si, si + 1, arr[si]
+        s_L = nb_l[si]
+        s_R = np.where(left_a[si + 1] >= 0, np.append(arr, -1)[si + 1], -1)
+        ci = np.flatnonzero(collapse).tolist()
+        if ci:
             # two words read as one original ("Chinese language" -> "Chinese")
-            if collapse[i]:
+            c_pos, c_pid = [], []
+            for i in ci:
                 pid = vocab.get(keys[i] + " " + keys[i + 1], -1)
                 if pid >= 0 and pid in syn:
-                    sites.append((i, i + 2, pid, L, ids[i + 2] if left[i + 2] >= 0 else -1))
-        if not sites:
+                    c_pos.append(i)
+                    c_pid.append(pid)
+            if c_pos:
+                cp = np.array(c_pos, dtype=np.int64)
+                c_R = np.where(left_a[cp + 2] >= 0, np.append(arr, -1)[cp + 2], -1)
+                order = np.argsort(np.concatenate([si * 2, cp * 2 + 1]), kind="stable")
+                s_i = np.concatenate([si, cp])[order]
+                s_j = np.concatenate([si + 1, cp + 2])[order]
+                s_w = np.concatenate([s_w, np.array(c_pid, dtype=np.int64)])[order]
+                s_L = np.concatenate([s_L, nb_l[cp]])[order]
+                s_R = np.concatenate([s_R, c_R])[order]
+        n_sites = len(s_i)
+        if not n_sites:
             return [], 0.0
-        owner, tid, strong, c_left, c_right = self._candidates(ctx, sites)
+        owner, tid, strong, c_left, c_right = self._candidates(ctx, s_w, s_L, s_R)
         # which sites get options (a phrase collapses only into a true synonym), hence runs
-        has = np.bincount(owner, minlength=len(sites)) > 0
-        is_collapse = np.array([j - i > 1 for i, j, *_ in sites], dtype=bool)
-        has_strong = np.bincount(owner[strong], minlength=len(sites)) > 0
-        has = np.where(is_collapse, has_strong, has)
+        has = np.bincount(owner, minlength=n_sites) > 0
+        two = (s_j - s_i) > 1
+        if two.any():
+            has &= ~two | (np.bincount(owner[strong], minlength=n_sites) > 0)
+        keep = np.flatnonzero(has)
+        if not len(keep):
+            return [], 0.0
         ends: dict[int, int] = {}
         site_at: dict[int, list[int]] = {}
-        for k in np.flatnonzero(has).tolist():
-            i, j = sites[k][0], sites[k][1]
+        for k, i, j in zip(keep.tolist(), s_i[keep].tolist(), s_j[keep].tolist()):
             ends[i] = max(ends.get(i, j), j)
             site_at.setdefault(i, []).append(k)
-        if not ends:
-            return [], 0.0
         runs = _runs(ends, breaks)
         # a one-word site alone in its run whose candidates all provably lose is skipped
-        lone = np.zeros(len(sites), dtype=bool)
-        for p, q in runs:
-            if q == p + 1:
-                lone[site_at[p][0]] = True
-        sel = lone[owner]
-        hopeless = lone.copy()
-        if sel.any():
-            lose = self._cannot_win(ctx, sites, owner[sel], tid[sel], strong[sel],
-                                    c_left[sel], c_right[sel], left)
-            hopeless[owner[sel][~lose]] = False
-        bounds = np.searchsorted(owner, np.arange(len(sites) + 1)).tolist()
-        t_l, s_l = tid.tolist(), strong.tolist()
-        cl_l, cr_l = c_left.tolist(), c_right.tolist()
+        lone_k = [site_at[p][0] for p, q in runs if q == p + 1]
+        hopeless = np.zeros(n_sites, dtype=bool)
+        if lone_k:
+            lone = hopeless.copy()
+            lone[lone_k] = True
+            hopeless[lone_k] = True
+            sel = lone[owner]
+            lk = np.array(lone_k, dtype=np.int64)
+            remap = np.zeros(n_sites, dtype=np.int64)
+            remap[lk] = np.arange(len(lk))
+            o_sel = owner[sel]
+            li = s_i[lk]
+            lose = self._cannot_win(ctx, li, s_w[lk], s_L[lk], s_R[lk], left_a[li],
+                                    left_a[li + 1], remap[o_sel], tid[sel], strong[sel],
+                                    c_left[sel], c_right[sel])
+            hopeless[o_sel[~lose]] = False
+        bounds = np.searchsorted(owner, np.arange(n_sites + 1)).tolist()
         hopeless_l = hopeless.tolist()
+        t_l = s_c = cl_l = cr_l = None
         spans: list[Span] = []
         total = 0.0
         for p, q in runs:
@@ -883,9 +900,13 @@ class SpinningExtractor:
                 for k in site_at.get(i, ()):
                     if hopeless_l[k]:
                         continue
-                    a, b = bounds[k], bounds[k + 1]
-                    opts = self._rank(ctx, sites[k], list(zip(t_l[a:b], s_l[a:b],
-                                                              cl_l[a:b], cr_l[a:b])))
+                    if t_l is None:
+                        t_l, s_c = tid.tolist(), strong.tolist()
+                        cl_l, cr_l = c_left.tolist(), c_right.tolist()
+                    a_, b_ = bounds[k], bounds[k + 1]
+                    site = (int(s_i[k]), int(s_j[k]), int(s_w[k]), int(s_L[k]), int(s_R[k]))
+                    opts = self._rank(ctx, site, list(zip(t_l[a_:b_], s_c[a_:b_],
+                                                          cl_l[a_:b_], cr_l[a_:b_])))
                     if opts:
                         options.setdefault(i, []).extend(opts)
             if not options:
@@ -1243,7 +1264,8 @@ class _Context:
     """Everything one page's scoring needs, computed once."""
 
     __slots__ = ("ref", "tab", "words", "starts", "ends", "flags", "keys", "ids", "breaks",
-                 "case", "bigram", "V", "confirmed", "emits", "stride")
+                 "case", "bigram", "V", "confirmed", "emits", "stride", "_arr", "_brk",
+                 "_case_arr")
 
     def __init__(self, ref: SpinReference, tab: _Tables, words: list[str], starts: list[int],
                  ends: list[int], flags: list[int], keys: list[str], ids: list[int],
@@ -1259,6 +1281,28 @@ class _Context:
         #: memo of emission scores, keyed by (a * V + b) * stride + position + 1
         self.emits: dict[int, float] = {}
         self.stride = len(words) + 2
+        self._arr = self._brk = self._case_arr = None
+
+    @property
+    def arr(self) -> np.ndarray:
+        """The word ids as a numpy array."""
+        if self._arr is None:
+            self._arr = np.array(self.ids, dtype=np.int64)
+        return self._arr
+
+    @property
+    def brk(self) -> np.ndarray:
+        """The break flags as a numpy bool array."""
+        if self._brk is None:
+            self._brk = np.array(self.breaks, dtype=bool)
+        return self._brk
+
+    @property
+    def case_arr(self) -> np.ndarray:
+        """The case observations as a numpy array, with -1 appended (past the end)."""
+        if self._case_arr is None:
+            self._case_arr = np.array(self.case + [-1], dtype=np.int64)
+        return self._case_arr
 
     @classmethod
     def of(cls, text: str, ref: SpinReference, tab: _Tables) -> "_Context":
