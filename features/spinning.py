@@ -326,7 +326,8 @@ class _Tables:
     t_idx: np.ndarray
     t_strong: np.ndarray            # bool, parallel to t_idx: a synset mate
     strong: dict[int, frozenset[int]]
-    gap: dict[int, float]           # id -> zipf(best strong synonym) - zipf(id)
+    gap: np.ndarray                 # per id (index -1: unknown): zipf(best single-word
+                                    # synset mate) - zipf(id), -99 if it has none
     fanout: list[float]             # per id: log(number of synonyms, at least 1)
     bg_keys: np.ndarray             # sorted a * V + b of stored bigrams
     bg_counts: np.ndarray           # their counts
@@ -382,7 +383,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     log_nlow=np.log1p(-ref.next_cap).tolist(),
                     inv_count=inv.tolist(), backoff=backoff.tolist(),
                     cap=ref.cap.tolist(), t_start=t_start, t_end=t_end, t_idx=t_idx,
-                    t_strong=t_strong, strong={}, gap={}, fanout=fanout,
+                    t_strong=t_strong, strong={}, gap=_synonym_gaps(ref), fanout=fanout,
                     bg_keys=bg_keys[order], bg_counts=bg_counts[order],
                     examinable=examinable, phrase_first=phrase_first, compound={},
                     has_strong=has_strong.tolist(), known_at={}, word_rows={},
@@ -412,6 +413,22 @@ def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     start[ref.syn_key] = kept_before[ref.syn_ptr[:-1]]
     end[ref.syn_key] = kept_before[ref.syn_ptr[1:]]
     return start, end, ref.syn_idx[keep], ref.syn_s[keep] == 1
+
+
+def _synonym_gaps(ref: SpinReference) -> np.ndarray:
+    """Per id (and -99 at index -1, an unknown word): Zipf of its commonest single-word
+    synset mate minus its own Zipf; -99 for words without one."""
+    V = len(ref.words)
+    zipf = ref.zipf.astype(np.float64)
+    single = np.fromiter((" " not in w for w in ref.words), dtype=bool, count=V)
+    ok = (ref.syn_s == 1) & single[ref.syn_idx]
+    rows = np.repeat(np.arange(len(ref.syn_key)), np.diff(ref.syn_ptr))
+    best = np.full(len(ref.syn_key), -np.inf)
+    np.maximum.at(best, rows[ok], zipf[ref.syn_idx[ok]])
+    has = np.isfinite(best)
+    gap = np.full(V + 1, -99.0)
+    gap[ref.syn_key[has]] = best[has] - zipf[ref.syn_key[has]]
+    return gap
 
 
 def _compound_keys(ref: SpinReference) -> np.ndarray:
@@ -1392,21 +1409,11 @@ def _rare_synonym_frac(ctx: _Context) -> float:
 
     Spinners pick synonyms at random, so their vocabulary drifts to rarer words.
     """
-    ref, gaps = ctx.ref, ctx.tab.gap
-    zipf = ref.zipf
-    hits = total = 0
-    for wid in ctx.ids:
-        if wid < 0:
-            continue
-        g = gaps.get(wid)
-        if g is None:
-            best = max((float(zipf[t]) for t, s in ref.syn.get(wid, ())
-                        if s == 1 and " " not in ref.words[t]), default=None)
-            g = gaps[wid] = (best - float(zipf[wid])) if best is not None else -99.0
-        if g <= -99.0:
-            continue
-        total += 1
-        hits += g >= 1.0
+    if not ctx.ids:
+        return 0.0
+    g = ctx.tab.gap[ctx.arr]
+    total = int(np.count_nonzero(g > -99.0))
+    hits = int(np.count_nonzero(g >= 1.0))
     return hits / total if total else 0.0
 
 
