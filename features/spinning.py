@@ -338,6 +338,8 @@ class _Tables:
     known_at: dict[tuple, tuple | None]  # name window -> known-name match (lazy cache)
     tortured_first: frozenset[str]  # first words of the tortured phrases
     word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word)) (lazy)
+    name_buckets: dict[tuple, list[tuple]]  # names_by_anchor's buckets of <= 400 names as
+                                            # (name, lower-case words, their vocab ids)
     arr: dict[str, np.ndarray]      # numpy copies of the per-id lists above (for bounds)
     compound_keys: np.ndarray       # sorted a * V + b of the two-word thesaurus keys "a b"
 
@@ -388,7 +390,8 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     examinable=examinable, phrase_first=phrase_first, compound={},
                     has_strong=has_strong.tolist(), known_at={}, word_rows={},
                     tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
-                    arr={}, compound_keys=_compound_keys(ref))
+                    arr={}, compound_keys=_compound_keys(ref),
+                    name_buckets=_name_buckets(ref))
         t.arr = {name: np.asarray(getattr(t, name), dtype=np.float64)
                  for name in ("logp", "p", "log_cap", "log_low", "log_ncap", "log_nlow",
                               "inv_count", "backoff", "cap", "fanout")}
@@ -413,6 +416,26 @@ def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     start[ref.syn_key] = kept_before[ref.syn_ptr[:-1]]
     end[ref.syn_key] = kept_before[ref.syn_ptr[1:]]
     return start, end, ref.syn_idx[keep], ref.syn_s[keep] == 1
+
+
+def _name_buckets(ref: SpinReference) -> dict[tuple, list[tuple]]:
+    """``ref.names_by_anchor`` without its buckets of more than 400 names (never searched),
+    each name with its lower-case words and their vocab ids (-1 if unknown)."""
+    vocab = ref.vocab
+    rows: dict[tuple[str, ...], tuple] = {}
+    out = {}
+    for key, names in ref.names_by_anchor.items():
+        if len(names) > 400:
+            continue
+        bucket = []
+        for name in names:
+            row = rows.get(name)
+            if row is None:
+                low = tuple(w.lower() for w in name)
+                row = rows[name] = (name, low, tuple(vocab.get(w, -1) for w in low))
+            bucket.append(row)
+        out[key] = bucket
+    return out
 
 
 def _synonym_gaps(ref: SpinReference) -> np.ndarray:
@@ -1190,37 +1213,40 @@ class SpinningExtractor:
 
     def _match_known(self, ctx: "_Context", phrase: tuple[str, ...], pids: list[int]):
         """A known name of the same shape differing from ``phrase`` only by synonyms."""
-        ref = ctx.ref
         sk = skeleton(phrase)
         seen: set[tuple[str, ...]] = set()
         n = len(phrase)
         free_ok = self.max_free_name_swaps if n >= 5 else 0
+        half = n / 2
+        allowed = [self._strong_set(ctx, p) if p >= 0 else frozenset() for p in pids]
+        content = [t not in NAME_CONNECTORS for t in phrase]
+        buckets = ctx.tab.name_buckets
         best = None
         for k, t in enumerate(phrase):
-            if t in NAME_CONNECTORS:
+            if not content[k]:
                 continue
-            bucket = ref.names_by_anchor.get((sk, k, t))
-            if not bucket or len(bucket) > 400:
+            bucket = buckets.get((sk, k, t))
+            if not bucket:  # (buckets of more than 400 names are left out)
                 continue
-            for name in bucket:
+            for name, low, lid in bucket:
                 if name in seen:
                     continue
                 seen.add(name)
-                low = [w.lower() for w in name]
                 n_syn = n_free = n_exact = 0
                 for j in range(n):
                     if low[j] == phrase[j]:
-                        n_exact += phrase[j] not in NAME_CONNECTORS
-                        continue
-                    tid = ref.vocab.get(low[j], -1)
-                    if pids[j] >= 0 and tid in self._strong_set(ctx, pids[j]):
+                        n_exact += content[j]
+                    elif lid[j] in allowed[j]:
                         n_syn += 1
                     else:
                         n_free += 1
-                if n_syn and n_free <= free_ok and n_syn + n_free <= n / 2 and n_exact:
-                    key = (n_free, -n_exact)
-                    if best is None or key < best[0]:
-                        best = (key, name)
+                        if n_free > free_ok:
+                            break
+                else:
+                    if n_syn and n_syn + n_free <= half and n_exact:
+                        key = (n_free, -n_exact)
+                        if best is None or key < best[0]:
+                            best = (key, name)
         return best[1] if best else None
 
     def _page_name_variants(self, ctx: "_Context", runs: list[list[int]]) -> list[Span]:
