@@ -342,6 +342,7 @@ class _Tables:
                                             # (name, lower-case words, their vocab ids)
     arr: dict[str, np.ndarray]      # numpy copies of the per-id lists above (for bounds)
     compound_keys: np.ndarray       # sorted a * V + b of the two-word thesaurus keys "a b"
+    compound_pid: np.ndarray        # their ids (parallel to compound_keys)
 
 
 _TABLES: dict[tuple[int, int, float], _Tables] = {}
@@ -376,6 +377,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
         bg_counts = np.fromiter(ref.bigram.values(), dtype=np.int64, count=len(ref.bigram))
         order = np.argsort(bg_keys)
         t_start, t_end, t_idx, t_strong = _originals(ref)
+        ckeys, cpid = _compound_keys(ref)
         fanout = [0.0] * V
         for k, m in zip(ref.syn_key.tolist(), np.diff(ref.syn_ptr).tolist()):
             fanout[k] = math.log(max(1, m))
@@ -390,7 +392,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     examinable=examinable, phrase_first=phrase_first, compound={},
                     has_strong=has_strong.tolist(), known_at={}, word_rows={},
                     tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
-                    arr={}, compound_keys=_compound_keys(ref),
+                    arr={}, compound_keys=ckeys, compound_pid=cpid,
                     name_buckets=_name_buckets(ref))
         t.arr = {name: np.asarray(getattr(t, name), dtype=np.float64)
                  for name in ("logp", "p", "log_cap", "log_low", "log_ncap", "log_nlow",
@@ -454,19 +456,22 @@ def _synonym_gaps(ref: SpinReference) -> np.ndarray:
     return gap
 
 
-def _compound_keys(ref: SpinReference) -> np.ndarray:
-    """Sorted a * V + b of every pair of words "a b" that is a thesaurus key (every phrase
-    key has two words), i.e. the pairs ``_is_compound`` accepts."""
+def _compound_keys(ref: SpinReference) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted a * V + b of every pair of known words "a b" that is a thesaurus key (every
+    phrase key has two words), i.e. the pairs ``_is_compound`` accepts, and the keys' ids."""
     V = len(ref.words)
-    out = []
+    keys, pids = [], []
     for k in ref.syn:
         w = ref.words[k]
         if " " in w:
             first, rest = w.split(" ", 1)
             a, b = ref.vocab.get(first, -1), ref.vocab.get(rest, -1)
             if a >= 0 and b >= 0:
-                out.append(a * V + b)
-    return np.unique(np.array(out, dtype=np.int64))
+                keys.append(a * V + b)
+                pids.append(k)
+    keys_a = np.array(keys, dtype=np.int64)
+    order = np.argsort(keys_a, kind="stable")
+    return keys_a[order], np.array(pids, dtype=np.int64)[order]
 
 
 def _is_compound_many(tab: "_Tables", keys: np.ndarray) -> np.ndarray:
@@ -876,15 +881,26 @@ class SpinningExtractor:
         s_i, s_j, s_w = si, si + 1, arr[si]
         s_L = nb_l[si]
         s_R = np.where(left_a[si + 1] >= 0, np.append(arr, -1)[si + 1], -1)
-        ci = np.flatnonzero(collapse).tolist()
-        if ci:
-            # two words read as one original ("Chinese language" -> "Chinese")
-            c_pos, c_pid = [], []
-            for i in ci:
-                pid = vocab.get(keys[i] + " " + keys[i + 1], -1)
-                if pid >= 0 and pid in syn:
-                    c_pos.append(i)
-                    c_pid.append(pid)
+        ci = np.flatnonzero(collapse)
+        if len(ci):
+            # two words read as one original ("Chinese language" -> "Chinese"): the pair is
+            # a thesaurus key; pairs of known words are looked up in the sorted key array
+            nxt = b[ci]
+            known = nxt >= 0
+            ck = tab.compound_keys
+            q = a[ci] * ctx.V + nxt
+            pos = np.searchsorted(ck, q)
+            pos[pos >= len(ck)] = 0
+            found = known & (ck[pos] == q)
+            c_pos, c_pid = ci[found].tolist(), tab.compound_pid[pos[found]].tolist()
+            if not known.all():  # an unknown second word: look the phrase up by name
+                for i in ci[~known].tolist():
+                    pid = vocab.get(keys[i] + " " + keys[i + 1], -1)
+                    if pid >= 0 and pid in syn:
+                        c_pos.append(i)
+                        c_pid.append(pid)
+                if len(c_pos) > 1:
+                    c_pos, c_pid = map(list, zip(*sorted(zip(c_pos, c_pid))))
             if c_pos:
                 cp = np.array(c_pos, dtype=np.int64)
                 c_R = np.where(left_a[cp + 2] >= 0, np.append(arr, -1)[cp + 2], -1)
