@@ -967,10 +967,46 @@ class SpinningExtractor:
                         options.setdefault(i, []).extend(opts)
             if not options:
                 continue
-            found, g = self._viterbi(ctx, options, p, q)
+            if q == p + 1:
+                found, g = self._viterbi_one(ctx, options[p], p)
+            else:
+                found, g = self._viterbi(ctx, options, p, q)
             spans.extend(found)
             total += g
         return spans, total
+
+    def _viterbi_one(self, ctx: "_Context", opts: list[_Option], p: int):
+        """``_viterbi`` for a run of one word [p, p + 1) with one-word options ``opts``: the
+        same sums in the same order and the same tie-breaking, without the lattice."""
+        ids, breaks = ctx.ids, ctx.breaks
+        emit, bonus = self._emit, self._fixed_bonus
+        q = p + 1
+        L = ids[p - 1] if p > 0 and not breaks[p] else -1
+        R = ids[q] if q < len(ids) and not breaks[q] else -1
+        w = ids[p]
+        observed = _Option(p, q, w, w, self.case_weight * ctx.case_score(w, p), 0.0, -1)
+        # best score per last word, in first-reached order (ties keep the earlier option)
+        tgt: dict[int, tuple[float, _Option]] = {}
+        s = 0.0 + emit(ctx, L, w, p) + (observed.inner - observed.cost)
+        tgt[w] = (s, observed)
+        for o in opts:
+            s = 0.0 + emit(ctx, L, o.first, p) + (o.inner - o.cost)
+            if L >= 0:
+                s += bonus(ctx, L, o.first, None, o)
+            cur = tgt.get(o.last)
+            if cur is None or s > cur[0]:
+                tgt[o.last] = (s, o)
+        best_s = best_o = None
+        for last, (sc, o) in tgt.items():
+            s = sc + (emit(ctx, last, R, q) if R >= 0 else 0.0)
+            if R >= 0 and o.target >= 0:
+                s += bonus(ctx, last, R, o, None)
+            if best_s is None or s > best_s:
+                best_s, best_o = s, o
+        gain = best_s - self._observed_score(ctx, L, R, p, q)
+        if gain <= 0:
+            return [], 0.0
+        return self._spans_of(ctx, [best_o], L, R, gain), gain
 
     def _viterbi(self, ctx: "_Context", options: dict[int, list[_Option]], p: int, q: int):
         """Best reading of tokens [p, q) given their neighbours; flagged spans and gain."""
