@@ -397,8 +397,14 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     frequent=_frequent_filter(bg_keys[bg_counts >= min_pair_count]),
                     name_buckets=_name_buckets(ref))
         t.arr = {name: np.asarray(getattr(t, name), dtype=np.float64)
-                 for name in ("logp", "p", "log_cap", "log_low", "log_ncap", "log_nlow",
-                              "inv_count", "backoff", "cap", "fanout")}
+                 for name in ("logp", "p", "inv_count", "backoff", "cap", "fanout")}
+        zero = np.zeros(V)
+        # per id, by case observation (0 lower, 1 capitalised, -1 unknown, as index 2):
+        # log P(next word so | id) and log P(id so)
+        t.arr["next_case"] = np.stack([np.asarray(t.log_nlow), np.asarray(t.log_ncap),
+                                       zero], axis=1).ravel()
+        t.arr["case"] = np.stack([np.asarray(t.log_low), np.asarray(t.log_cap), zero],
+                                 axis=1).ravel()
         _TABLES[key] = t
         return t
 
@@ -782,9 +788,7 @@ class SpinningExtractor:
         tab = ctx.tab
         A = tab.arr
         d, uw, cw = self.discount, self.unigram_weight, self.case_weight
-        inv, backoff, p, logp = A["inv_count"], A["backoff"], A["p"], A["logp"]
-        ncap, nlow, lcap, llow, cap = A["log_ncap"], A["log_nlow"], A["log_cap"], \
-            A["log_low"], A["cap"]
+        logp, cap = A["logp"], A["cap"]
         case_all = ctx.case_arr
         case, case_next = case_all[i], case_all[i + 1]
         words, flags = ctx.words, ctx.flags
@@ -792,32 +796,33 @@ class SpinningExtractor:
                                         and words[k][:1].isupper())) and len(words[k]) > 2
                             for k, c in zip(i.tolist(), case.tolist())], dtype=bool)
         in_name &= cap[w] <= 0.5
-
-        def emit(a, b, c, j_case):
-            pr = np.where(c > d, c - d, 0.0) * inv[a] + backoff[a] * p[b]
-            sc = np.log(pr) - (1.0 - uw) * logp[b]
-            return sc + cw * np.where(j_case > 0, ncap[a], nlow[a]) * (j_case >= 0)
-
-        def case_score(b, c):
-            return cw * np.where(c > 0, lcap[b], llow[b]) * (c >= 0)
-
-        # the observed reading
-        obs = np.where(Ls >= 0, emit(Ls, w, lc, case), uw * logp[w]) + case_score(w, case) \
-            + np.where(Rs >= 0, emit(w, Rs, rc, case_next), 0.0)
-        # each candidate
         L, R, c = Ls[owner], Rs[owner], case[owner]
+        ns, nc = len(i), len(tid)
+        # all emissions in one batch: observed word after L and before R, then each
+        # candidate after L and before R (``_emit_count``; the case of the right word
+        # picks log P(next capitalised | left word), its opposite, or nothing)
+        ea = np.concatenate([Ls, w, L, tid])
+        eb = np.concatenate([w, Rs, tid, R])
+        ec = np.concatenate([lc, rc, c_left, c_right])
+        ej = np.concatenate([case, case_next, c, case_next[owner]])
+        pr = np.maximum(ec - d, 0.0) * A["inv_count"][ea] + A["backoff"][ea] * A["p"][eb]
+        e = np.log(pr) - (1.0 - uw) * logp[eb] + cw * A["next_case"][ea * 3 + ej % 3]
+        e = np.where(np.concatenate([Ls, Rs, L, R]) >= 0, e, 0.0)
+        # words without a left neighbour: unigram_weight * log P(word)
+        cs = np.concatenate([w, tid])
+        first = np.concatenate([Ls, L]) < 0
+        e_first = np.where(first, uw * logp[cs], 0.0)
+        case_sc = cw * A["case"][cs * 3 + np.concatenate([case, c]) % 3]
+        obs = e[:ns] + e_first[:ns] + case_sc[:ns] + e[ns:2 * ns]
         cost = np.where(strong, self.swap_cost, self.weak_swap_cost) \
             + self.synonym_count_weight * A["fanout"][tid]
         name = in_name[owner] & (cap[tid] >= np.maximum(cap[w[owner]], 0.03))
         cost = np.where(name, self.name_swap_cost, cost)
         refund = np.maximum(0.0, cost - self.fixed_expression_cost)
-        V = ctx.V
-        n = len(tid)
-        comp = _is_compound_many(tab, np.concatenate([np.where(L >= 0, L * V + tid, -1),
-                                                      np.where(R >= 0, tid * V + R, -1)]))
-        score = np.where(L >= 0, emit(L, tid, c_left, c), uw * logp[tid]) \
-            + case_score(tid, c) - cost + refund * comp[:n] + refund * comp[n:] \
-            + np.where(R >= 0, emit(tid, R, c_right, case_next[owner]), 0.0)
+        comp = _is_compound_many(tab, np.concatenate([np.where(L >= 0, L * ctx.V + tid, -1),
+                                                      np.where(R >= 0, tid * ctx.V + R, -1)]))
+        score = e[2 * ns:2 * ns + nc] + e_first[ns:] + case_sc[ns:] - cost \
+            + refund * comp[:nc] + refund * comp[nc:] + e[2 * ns + nc:]
         return score < obs[owner] - 1e-6
 
     def _rank(self, ctx: "_Context", site: tuple[int, int, int, int, int],
