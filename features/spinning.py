@@ -548,6 +548,31 @@ def capitalised_runs(words: list[str], breaks: list[bool]) -> list[list[int]]:
     return runs
 
 
+def _capitalised_runs(words: list[str], breaks: list[int], parts: list[int]
+                      ) -> list[list[int]]:
+    """``capitalised_runs`` from the positions of the words that can be name parts
+    (capitalised, no digit): consecutive such words belong to one run when no break
+    falls between them and every word between them is a name connector."""
+    if len(parts) < 2:
+        return []
+    runs: list[list[int]] = []
+    start = prev = parts[0]
+    for p in parts[1:]:
+        if p == prev + 1:
+            joined = not breaks[p]
+        else:
+            joined = not any(breaks[prev + 1:p + 1]) and all(
+                w in NAME_CONNECTORS for w in words[prev + 1:p])
+        if not joined:
+            if prev > start:
+                runs.append(list(range(start, prev + 1)))
+            start = p
+        prev = p
+    if prev > start:
+        runs.append(list(range(start, prev + 1)))
+    return runs
+
+
 def _match_case(observed: list[str], original: str) -> str:
     """Give the proposed original the capitalisation pattern of the observed words."""
     if len(observed) > 1 and all(w.isupper() and len(w) > 1 for w in observed):
@@ -1218,7 +1243,7 @@ class SpinningExtractor:
     # ---- names -----------------------------------------------------------------------
     def _names(self, ctx: "_Context") -> list[Span]:
         """Capitalised names a synonym or two away from a known name or another on the page."""
-        runs = capitalised_runs(ctx.words, ctx.breaks)
+        runs = _capitalised_runs(ctx.words, ctx.breaks, ctx.name_parts)
         # a name can only be a synonym away from another if a word in it has a synonym
         strong = ctx.tab.has_strong
         ids = ctx.ids
@@ -1387,7 +1412,7 @@ class _Context:
 
     __slots__ = ("ref", "tab", "words", "starts", "ends", "flags", "keys", "ids", "breaks",
                  "case", "bigram", "V", "confirmed", "emits", "stride", "_arr", "_brk",
-                 "_case_arr")
+                 "_case_arr", "name_parts")
 
     def __init__(self, ref: SpinReference, tab: _Tables, words: list[str], starts: list[int],
                  ends: list[int], flags: list[int], keys: list[str], ids: list[int],
@@ -1404,6 +1429,8 @@ class _Context:
         self.emits: dict[int, float] = {}
         self.stride = len(words) + 2
         self._arr = self._brk = self._case_arr = None
+        #: positions of the words that can be name parts (see capitalised_runs)
+        self.name_parts: list[int] = []
 
     @property
     def arr(self) -> np.ndarray:
@@ -1441,10 +1468,13 @@ class _Context:
             for k, w in enumerate(words):
                 if rows[k] is None:
                     key = lm_key(w)
-                    rows[k] = rows_of[w] = (key, vocab.get(key, -1), *_case_row(w))
-        keys, ids, base, content, caps = zip(*rows)
+                    rows[k] = rows_of[w] = (key, vocab.get(key, -1), *_case_row(w),
+                                            w[:1].isupper() and not _DIGIT_RE.search(w))
+        keys, ids, base, content, caps, name_part = zip(*rows)
         case = _case_of(base, content, caps, _where(flags, _SENT), _where(flags, _NL))
-        return cls(ref, tab, words, starts, ends, flags, keys, ids, case)
+        ctx = cls(ref, tab, words, starts, ends, flags, keys, ids, case)
+        ctx.name_parts = list(compress(count(), name_part))
+        return ctx
 
     def case_score(self, wid: int, i: int) -> float:
         """log P(the capitalisation seen at word i | word id); 0 where capitals say nothing.
