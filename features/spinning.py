@@ -867,6 +867,21 @@ class SpinningExtractor:
             and cap[wid] <= 0.5 and len(ctx.words[i]) > 2
         emits = ctx.emits
         V, stride = ctx.V, ctx.stride
+        # _emit_count inlined (same operations in the same order): the left neighbour and
+        # the right neighbour are fixed for the site
+        d, k_uni, log = self.discount, 1.0 - self.unigram_weight, math.log
+        inv, backoff, p, logp = tab.inv_count, tab.backoff, tab.p, tab.logp
+        log_ncap, log_nlow, log_cap, log_low = tab.log_ncap, tab.log_nlow, tab.log_cap, \
+            tab.log_low
+        ci = ctx.case[i]
+        if L >= 0:
+            inv_l, bo_l = inv[L], backoff[L]
+            case_l = w * (log_ncap[L] if ci else log_nlow[L]) if ci >= 0 else None
+            key_l = L * V * stride + i + 1
+        if R >= 0:
+            p_r, logp_r = p[R], logp[R]
+            cj = ctx.case[j]
+            key_r = R * stride + j + 1
         scored = []
         for tid, strong, cl, cr in cands:
             if base is not None and not strong:
@@ -884,14 +899,20 @@ class SpinningExtractor:
                 # the spinner picks one of the original's synonyms: the more it has, the
                 # less likely this particular one (noisy channel P(observed | original))
                 cost += self.synonym_count_weight * tab.fanout[tid]
-            case = w * ctx.case_score(tid, i)
+            case = w * ((log_cap[tid] if ci else log_low[tid]) if ci >= 0 else 0.0)
             fit_left = fit_right = 0.0
             if L >= 0:
-                fit_left = emits[(L * V + tid) * stride + i + 1] = \
-                    self._emit_count(ctx, L, tid, i, cl)
+                fit_left = log((cl - d if cl > d else 0.0) * inv_l + bo_l * p[tid]) \
+                    - k_uni * logp[tid]
+                if case_l is not None:
+                    fit_left += case_l
+                emits[key_l + tid * stride] = fit_left
             if R >= 0:
-                fit_right = emits[(tid * V + R) * stride + j + 1] = \
-                    self._emit_count(ctx, tid, R, j, cr)
+                fit_right = log((cr - d if cr > d else 0.0) * inv[tid] + backoff[tid] * p_r) \
+                    - k_uni * logp_r
+                if cj >= 0:
+                    fit_right += w * (log_ncap[tid] if cj else log_nlow[tid])
+                emits[tid * V * stride + key_r] = fit_right
             scored.append((case - cost + fit_left + fit_right, tid, case, cost, strong))
         scored.sort(reverse=True)
         return [_Option(i, j, tid, tid, case, cost, tid, strong)
@@ -1297,16 +1318,16 @@ class SpinningExtractor:
         strong = ctx.tab.has_strong
         vocab = ctx.ref.vocab
         hit = None
-        for e in range(len(window), 2, -1):
+        pids_all = [vocab.get(k, -1) for k in window]
+        # a prefix needs a word with a strong synonym: it must reach past the first one
+        first = next((k for k, p in enumerate(pids_all) if strong[p]), len(window))
+        for e in range(len(window), max(2, first), -1):
             if window[e - 1] in NAME_CONNECTORS:
                 continue
             phrase = window[:e]
             if phrase in known:
                 break
-            pids = [vocab.get(k, -1) for k in phrase]
-            if not any(strong[p] for p in pids):
-                continue
-            match = self._match_known(ctx, phrase, pids)
+            match = self._match_known(ctx, phrase, pids_all[:e])
             if match:
                 hit = (e, match)
                 break
