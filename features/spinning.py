@@ -340,6 +340,8 @@ class _Tables:
     word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word)) (lazy)
     name_buckets: dict[tuple, list[tuple]]  # names_by_anchor's buckets of <= 400 names as
                                             # (name, lower-case words, their vocab ids)
+    name_slots: dict[tuple[str, int], frozenset[int]]  # (skeleton, position) -> ids of the
+                                            # words there in the names of those buckets
     arr: dict[str, np.ndarray]      # numpy copies of the per-id lists above (for bounds)
     compound_keys: np.ndarray       # sorted a * V + b of the two-word thesaurus keys "a b"
     compound_pid: np.ndarray        # their ids (parallel to compound_keys)
@@ -379,6 +381,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
         order = np.argsort(bg_keys)
         t_start, t_end, t_idx, t_strong = _originals(ref)
         ckeys, cpid = _compound_keys(ref)
+        buckets, slots = _name_buckets(ref)
         fanout = [0.0] * V
         for k, m in zip(ref.syn_key.tolist(), np.diff(ref.syn_ptr).tolist()):
             fanout[k] = math.log(max(1, m))
@@ -395,7 +398,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
                     arr={}, compound_keys=ckeys, compound_pid=cpid,
                     frequent=_frequent_filter(bg_keys[bg_counts >= min_pair_count]),
-                    name_buckets=_name_buckets(ref))
+                    name_buckets=buckets, name_slots=slots)
         t.arr = {name: np.asarray(getattr(t, name), dtype=np.float64)
                  for name in ("logp", "p", "inv_count", "backoff", "cap", "fanout")}
         zero = np.zeros(V)
@@ -428,9 +431,11 @@ def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return start, end, ref.syn_idx[keep], ref.syn_s[keep] == 1
 
 
-def _name_buckets(ref: SpinReference) -> dict[tuple, list[tuple]]:
+def _name_buckets(ref: SpinReference) -> tuple[dict[tuple, list[tuple]],
+                                                dict[tuple[str, int], frozenset[int]]]:
     """``ref.names_by_anchor`` without its buckets of more than 400 names (never searched),
-    each name with its lower-case words and their vocab ids (-1 if unknown)."""
+    each name with its lower-case words and their vocab ids (-1 if unknown); and for each
+    (skeleton, position) the ids of the words found there in those names."""
     vocab = ref.vocab
     rows: dict[tuple[str, ...], tuple] = {}
     out = {}
@@ -445,7 +450,16 @@ def _name_buckets(ref: SpinReference) -> dict[tuple, list[tuple]]:
                 row = rows[name] = (name, low, tuple(vocab.get(w, -1) for w in low))
             bucket.append(row)
         out[key] = bucket
-    return out
+    slots: dict[tuple[str, int], set[int]] = {}
+    for _name, low, lid in rows.values():
+        sk = skeleton(low)
+        for j, t in enumerate(lid):
+            if t >= 0:
+                slots.setdefault((sk, j), set()).add(t)
+    return out, {k: frozenset(v) for k, v in slots.items()}
+
+
+_EMPTY: frozenset[int] = frozenset()
 
 
 def _synonym_gaps(ref: SpinReference) -> np.ndarray:
@@ -1344,6 +1358,12 @@ class SpinningExtractor:
         free_ok = self.max_free_name_swaps if n >= 5 else 0
         half = n / 2
         allowed = [self._strong_set(ctx, p) if p >= 0 else frozenset() for p in pids]
+        # a match swaps at least one word for a strong synonym: some name of this shape
+        # must have one of them at that position
+        slots = ctx.tab.name_slots
+        if not any(a and not slots.get((sk, j), _EMPTY).isdisjoint(a)
+                   for j, a in enumerate(allowed)):
+            return None
         content = [t not in NAME_CONNECTORS for t in phrase]
         buckets = ctx.tab.name_buckets
         best = None
@@ -1376,35 +1396,47 @@ class SpinningExtractor:
 
     def _page_name_variants(self, ctx: "_Context", runs: list[list[int]]) -> list[Span]:
         """Two names on the page differing by one synonym: the rarer reading is spun."""
-        keys = ctx.keys
+        keys = ctx.keys  # (a tuple: slices are phrases)
         spans: dict[tuple[str, ...], tuple[int, int]] = {}
-        for run in runs:
-            n = len(run)
+        for run in runs:  # (a run is a stretch of consecutive positions)
+            r0, n = run[0], len(run)
             for s in range(n):
-                if keys[run[s]] in NAME_CONNECTORS:
+                a = r0 + s
+                if keys[a] in NAME_CONNECTORS:
                     continue
-                for e in range(s + 2, min(n, s + 4) + 1):
-                    if keys[run[e - 1]] not in NAME_CONNECTORS:
-                        spans.setdefault(tuple(keys[i] for i in run[s:e]), (run[s], run[e - 1]))
+                for b in range(a + 1, r0 + min(n, s + 4)):
+                    if keys[b] not in NAME_CONNECTORS:
+                        spans.setdefault(keys[a:b + 1], (a, b))
+        # phrases with one word masked; only groups of two or more can hold a variant
         masked: dict[tuple, list[tuple[str, ...]]] = {}
+        entries = []
         for ph in spans:
             for k in range(len(ph)):
-                masked.setdefault(ph[:k] + ("\0",) + ph[k + 1:], []).append(ph)
+                mk = ph[:k] + ("\0",) + ph[k + 1:]
+                group = masked.get(mk)
+                if group is None:
+                    masked[mk] = [ph]
+                else:
+                    group.append(ph)
+                entries.append((ph, k, mk))
         out = []
         vocab = ctx.ref.vocab
-        for ph, (a, b) in spans.items():
-            for k in range(len(ph)):
-                for other in masked.get(ph[:k] + ("\0",) + ph[k + 1:], ()):
-                    if other == ph:
-                        continue
-                    wid = vocab.get(ph[k], -1)
-                    if wid < 0 or vocab.get(other[k], -1) not in self._strong_set(ctx, wid):
-                        continue
-                    if _name_support(ctx, other) > _name_support(ctx, ph):
-                        original = _match_case(ctx.words[a:b + 1], " ".join(other))
-                        out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
-                                        f"likely original: {original}; name variant on "
-                                        "this page"))
+        for ph, k, mk in entries:
+            group = masked[mk]
+            if len(group) < 2:
+                continue
+            a, b = spans[ph]
+            for other in group:
+                if other == ph:
+                    continue
+                wid = vocab.get(ph[k], -1)
+                if wid < 0 or vocab.get(other[k], -1) not in self._strong_set(ctx, wid):
+                    continue
+                if _name_support(ctx, other) > _name_support(ctx, ph):
+                    original = _match_case(ctx.words[a:b + 1], " ".join(other))
+                    out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
+                                    f"likely original: {original}; name variant on "
+                                    "this page"))
         return out
 
     # ---- tortured phrases -------------------------------------------------------------
