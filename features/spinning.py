@@ -337,6 +337,7 @@ class _Tables:
     has_strong: list[bool]          # per id (index -1: unknown): has a strong synonym
     known_at: dict[tuple, tuple | None]  # name window -> known-name match (lazy cache)
     tortured_first: frozenset[str]  # first words of the tortured phrases
+    tortured_pairs: np.ndarray      # sorted a * V + b of their first two words, if known
     word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word)) (lazy)
     name_buckets: dict[tuple, list[tuple]]  # names_by_anchor's buckets of <= 400 names as
                                             # (name, lower-case words, their vocab ids)
@@ -396,6 +397,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     examinable=examinable, phrase_first=phrase_first, compound={},
                     has_strong=has_strong.tolist(), known_at={}, word_rows={},
                     tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
+                    tortured_pairs=_tortured_pairs(ref),
                     arr={}, compound_keys=ckeys, compound_pid=cpid,
                     frequent=_frequent_filter(bg_keys[bg_counts >= min_pair_count]),
                     name_buckets=buckets, name_slots=slots)
@@ -460,6 +462,19 @@ def _name_buckets(ref: SpinReference) -> tuple[dict[tuple, list[tuple]],
 
 
 _EMPTY: frozenset[int] = frozenset()
+
+
+def _tortured_pairs(ref: SpinReference) -> np.ndarray:
+    """Sorted a * V + b of the first two words of the tortured phrases whose two words are
+    both in the vocabulary (a sentinel -2 if none)."""
+    V = len(ref.words)
+    out = [-2]
+    for k in ref.tortured:
+        w1, w2 = k.split(" ")
+        a, b = ref.vocab.get(w1, -1), ref.vocab.get(w2, -1)
+        if a >= 0 and b >= 0:
+            out.append(a * V + b)
+    return np.unique(np.array(out, dtype=np.int64))
 
 
 def _synonym_gaps(ref: SpinReference) -> np.ndarray:
@@ -1445,8 +1460,24 @@ class SpinningExtractor:
         table = ctx.ref.tortured
         keys, breaks = ctx.keys, ctx.breaks
         n = len(keys)
-        # only words that begin a tortured phrase are worth a look (a C-speed scan)
-        for i in compress(count(), map(ctx.tab.tortured_first.__contains__, keys[:-1])):
+        if n < 2:
+            return out
+        # only pairs that begin a tortured phrase are worth a look: pairs of known words
+        # are matched by pair key (one batch), pairs with an unknown word by name
+        tab = ctx.tab
+        arr = ctx.arr
+        a, b = arr[:-1], arr[1:]
+        known = (a >= 0) & (b >= 0)
+        pk = np.where(known, a * ctx.V + b, -1)
+        tk = tab.tortured_pairs
+        pos = np.searchsorted(tk, pk)
+        np.minimum(pos, len(tk) - 1, out=pos)
+        starts = np.flatnonzero(tk[pos] == pk).tolist()
+        unknown = np.flatnonzero(~known).tolist()
+        if unknown:
+            first = tab.tortured_first
+            starts = sorted(starts + [i for i in unknown if keys[i] in first])
+        for i in starts:
             if breaks[i + 1]:
                 continue
             entries = table.get(keys[i] + " " + keys[i + 1])
