@@ -333,7 +333,7 @@ class _Tables:
     bg_counts: np.ndarray           # their counts
     examinable: np.ndarray          # bool per id: has synonyms and is not closed-class
     phrase_first: np.ndarray        # bool per id: first word of a two-word thesaurus key
-    compound: dict[int, bool]       # a * V + b -> is "a b" a thesaurus phrase (lazy cache)
+    compound: frozenset[int]        # a * V + b of the thesaurus phrases "a b"
     has_strong: list[bool]          # per id (index -1: unknown): has a strong synonym
     known_at: dict[tuple, tuple | None]  # name window -> known-name match (lazy cache)
     tortured_first: frozenset[str]  # first words of the tortured phrases
@@ -394,7 +394,8 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     cap=ref.cap.tolist(), t_start=t_start, t_end=t_end, t_idx=t_idx,
                     t_strong=t_strong, strong={}, gap=_synonym_gaps(ref), fanout=fanout,
                     bg_keys=bg_keys[order], bg_counts=bg_counts[order],
-                    examinable=examinable, phrase_first=phrase_first, compound={},
+                    examinable=examinable, phrase_first=phrase_first,
+                    compound=frozenset(ckeys.tolist()),
                     has_strong=has_strong.tolist(), known_at={}, word_rows={},
                     tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
                     tortured_pairs=_tortured_pairs(ref),
@@ -1579,21 +1580,9 @@ class _Context:
 
 
 def _is_compound(ctx: _Context, a: int, b: int) -> bool:
-    """Is "a b" a WordNet multi-word expression (a thesaurus key)? Cached per pair."""
-    cache = ctx.tab.compound
-    key = a * ctx.V + b
-    got = cache.get(key)
-    if got is None:
-        ref = ctx.ref
-        if not ctx.tab.phrase_first[a]:
-            got = False
-        else:
-            pid = ref.vocab.get(ref.words[a] + " " + ref.words[b], -1)
-            got = pid >= 0 and pid in ref.syn
-        if len(cache) > 1_000_000:
-            cache.clear()
-        cache[key] = got
-    return got
+    """Is "a b" (two known single words) a WordNet multi-word expression (a thesaurus
+    key)? One set probe: the pair keys of all two-word keys are built with the tables."""
+    return a * ctx.V + b in ctx.tab.compound
 
 
 def _name_support(ctx: _Context, phrase: tuple[str, ...]) -> int:
