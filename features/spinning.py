@@ -38,7 +38,7 @@ import re
 import threading
 from collections.abc import Sequence
 from itertools import accumulate, compress, count, repeat
-from operator import and_
+from operator import and_, is_
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -1550,11 +1550,21 @@ class _Context:
             if len(rows_of) > 500_000:  # bound the cache on endless streams of new words
                 rows_of.clear()
             vocab = ref.vocab
-            for k, w in enumerate(words):
-                if rows[k] is None:
-                    key = lm_key(w)
-                    rows[k] = rows_of[w] = (key, vocab.get(key, -1), *_case_row(w),
-                                            w[:1].isupper() and not _DIGIT_RE.search(w))
+            digit_in = _DIGIT_RE.search
+            for k in list(compress(count(), map(is_, rows, repeat(None)))):
+                w = words[k]
+                row = rows_of.get(w)  # (a new word may occur twice on the page)
+                if row is None:
+                    # lm_key, _case_row and the name-part test, inlined
+                    digit = digit_in(w)
+                    key = "#" if digit else w.lower().replace("’", "'")
+                    first = w[:1]
+                    up = first.isupper()
+                    content = int(w not in NAME_CONNECTORS)
+                    row = rows_of[w] = (key, vocab.get(key, -1),
+                                        (1 if up else 0) if first.isalpha() else -1, content,
+                                        int(content and up), up and not digit)
+                rows[k] = row
         keys, ids, base, content, caps, name_part = zip(*rows)
         case = _case_of(base, content, caps, _where(flags, _SENT), _where(flags, _NL))
         ctx = cls(ref, tab, words, starts, ends, flags, keys, ids, case)
