@@ -38,7 +38,7 @@ import re
 import threading
 from collections.abc import Sequence
 from itertools import accumulate, compress, count, repeat
-from operator import and_
+from operator import and_, is_
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -326,17 +326,27 @@ class _Tables:
     t_idx: np.ndarray
     t_strong: np.ndarray            # bool, parallel to t_idx: a synset mate
     strong: dict[int, frozenset[int]]
-    gap: dict[int, float]           # id -> zipf(best strong synonym) - zipf(id)
+    gap: np.ndarray                 # per id (index -1: unknown): zipf(best single-word
+                                    # synset mate) - zipf(id), -99 if it has none
     fanout: list[float]             # per id: log(number of synonyms, at least 1)
     bg_keys: np.ndarray             # sorted a * V + b of stored bigrams
     bg_counts: np.ndarray           # their counts
     examinable: np.ndarray          # bool per id: has synonyms and is not closed-class
     phrase_first: np.ndarray        # bool per id: first word of a two-word thesaurus key
-    compound: dict[int, bool]       # a * V + b -> is "a b" a thesaurus phrase (lazy cache)
+    compound: frozenset[int]        # a * V + b of the thesaurus phrases "a b"
     has_strong: list[bool]          # per id (index -1: unknown): has a strong synonym
     known_at: dict[tuple, tuple | None]  # name window -> known-name match (lazy cache)
     tortured_first: frozenset[str]  # first words of the tortured phrases
+    tortured_pairs: np.ndarray      # sorted a * V + b of their first two words, if known
     word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word)) (lazy)
+    name_buckets: dict[tuple, list[tuple]]  # names_by_anchor's buckets of <= 400 names as
+                                            # (name, lower-case words, their vocab ids)
+    name_slots: dict[tuple[str, int], frozenset[int]]  # (skeleton, position) -> ids of the
+                                            # words there in the names of those buckets
+    arr: dict[str, np.ndarray]      # numpy copies of the per-id lists above (for bounds)
+    compound_keys: np.ndarray       # sorted a * V + b of the two-word thesaurus keys "a b"
+    compound_pid: np.ndarray        # their ids (parallel to compound_keys)
+    frequent: np.ndarray            # filter of the pair keys seen >= min_pair_count times
 
 
 _TABLES: dict[tuple[int, int, float], _Tables] = {}
@@ -371,6 +381,8 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
         bg_counts = np.fromiter(ref.bigram.values(), dtype=np.int64, count=len(ref.bigram))
         order = np.argsort(bg_keys)
         t_start, t_end, t_idx, t_strong = _originals(ref)
+        ckeys, cpid = _compound_keys(ref)
+        buckets, slots = _name_buckets(ref)
         fanout = [0.0] * V
         for k, m in zip(ref.syn_key.tolist(), np.diff(ref.syn_ptr).tolist()):
             fanout[k] = math.log(max(1, m))
@@ -380,11 +392,25 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     log_nlow=np.log1p(-ref.next_cap).tolist(),
                     inv_count=inv.tolist(), backoff=backoff.tolist(),
                     cap=ref.cap.tolist(), t_start=t_start, t_end=t_end, t_idx=t_idx,
-                    t_strong=t_strong, strong={}, gap={}, fanout=fanout,
+                    t_strong=t_strong, strong={}, gap=_synonym_gaps(ref), fanout=fanout,
                     bg_keys=bg_keys[order], bg_counts=bg_counts[order],
-                    examinable=examinable, phrase_first=phrase_first, compound={},
+                    examinable=examinable, phrase_first=phrase_first,
+                    compound=frozenset(ckeys.tolist()),
                     has_strong=has_strong.tolist(), known_at={}, word_rows={},
-                    tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured))
+                    tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
+                    tortured_pairs=_tortured_pairs(ref),
+                    arr={}, compound_keys=ckeys, compound_pid=cpid,
+                    frequent=_frequent_filter(bg_keys[bg_counts >= min_pair_count]),
+                    name_buckets=buckets, name_slots=slots)
+        t.arr = {name: np.asarray(getattr(t, name), dtype=np.float64)
+                 for name in ("logp", "p", "inv_count", "backoff", "cap", "fanout")}
+        zero = np.zeros(V)
+        # per id, by case observation (0 lower, 1 capitalised, -1 unknown, as index 2):
+        # log P(next word so | id) and log P(id so)
+        t.arr["next_case"] = np.stack([np.asarray(t.log_nlow), np.asarray(t.log_ncap),
+                                       zero], axis=1).ravel()
+        t.arr["case"] = np.stack([np.asarray(t.log_low), np.asarray(t.log_cap), zero],
+                                 axis=1).ravel()
         _TABLES[key] = t
         return t
 
@@ -408,21 +434,123 @@ def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return start, end, ref.syn_idx[keep], ref.syn_s[keep] == 1
 
 
+def _name_buckets(ref: SpinReference) -> tuple[dict[tuple, list[tuple]],
+                                                dict[tuple[str, int], frozenset[int]]]:
+    """``ref.names_by_anchor`` without its buckets of more than 400 names (never searched),
+    each name with its lower-case words and their vocab ids (-1 if unknown); and for each
+    (skeleton, position) the ids of the words found there in those names."""
+    vocab = ref.vocab
+    rows: dict[tuple[str, ...], tuple] = {}
+    out = {}
+    for key, names in ref.names_by_anchor.items():
+        if len(names) > 400:
+            continue
+        bucket = []
+        for name in names:
+            row = rows.get(name)
+            if row is None:
+                low = tuple(w.lower() for w in name)
+                row = rows[name] = (name, low, tuple(vocab.get(w, -1) for w in low))
+            bucket.append(row)
+        out[key] = bucket
+    slots: dict[tuple[str, int], set[int]] = {}
+    for _name, low, lid in rows.values():
+        sk = skeleton(low)
+        for j, t in enumerate(lid):
+            if t >= 0:
+                slots.setdefault((sk, j), set()).add(t)
+    return out, {k: frozenset(v) for k, v in slots.items()}
+
+
+_EMPTY: frozenset[int] = frozenset()
+
+
+def _tortured_pairs(ref: SpinReference) -> np.ndarray:
+    """Sorted a * V + b of the first two words of the tortured phrases whose two words are
+    both in the vocabulary (a sentinel -2 if none)."""
+    V = len(ref.words)
+    out = [-2]
+    for k in ref.tortured:
+        w1, w2 = k.split(" ")
+        a, b = ref.vocab.get(w1, -1), ref.vocab.get(w2, -1)
+        if a >= 0 and b >= 0:
+            out.append(a * V + b)
+    return np.unique(np.array(out, dtype=np.int64))
+
+
+def _synonym_gaps(ref: SpinReference) -> np.ndarray:
+    """Per id (and -99 at index -1, an unknown word): Zipf of its commonest single-word
+    synset mate minus its own Zipf; -99 for words without one."""
+    V = len(ref.words)
+    zipf = ref.zipf.astype(np.float64)
+    single = np.fromiter((" " not in w for w in ref.words), dtype=bool, count=V)
+    ok = (ref.syn_s == 1) & single[ref.syn_idx]
+    rows = np.repeat(np.arange(len(ref.syn_key)), np.diff(ref.syn_ptr))
+    best = np.full(len(ref.syn_key), -np.inf)
+    np.maximum.at(best, rows[ok], zipf[ref.syn_idx[ok]])
+    has = np.isfinite(best)
+    gap = np.full(V + 1, -99.0)
+    gap[ref.syn_key[has]] = best[has] - zipf[ref.syn_key[has]]
+    return gap
+
+
+def _compound_keys(ref: SpinReference) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted a * V + b of every pair of known words "a b" that is a thesaurus key (every
+    phrase key has two words), i.e. the pairs ``_is_compound`` accepts, and the keys' ids."""
+    V = len(ref.words)
+    keys, pids = [], []
+    for k in ref.syn:
+        w = ref.words[k]
+        if " " in w:
+            first, rest = w.split(" ", 1)
+            a, b = ref.vocab.get(first, -1), ref.vocab.get(rest, -1)
+            if a >= 0 and b >= 0:
+                keys.append(a * V + b)
+                pids.append(k)
+    keys_a = np.array(keys, dtype=np.int64)
+    order = np.argsort(keys_a, kind="stable")
+    return keys_a[order], np.array(pids, dtype=np.int64)[order]
+
+
+def _is_compound_many(tab: "_Tables", keys: np.ndarray) -> np.ndarray:
+    """``_is_compound`` for many pair keys at once (negative keys: False)."""
+    ck = tab.compound_keys
+    pos = np.searchsorted(ck, keys)
+    pos[pos >= len(ck)] = 0
+    return (ck[pos] == keys) & (keys >= 0)
+
+
 def _lookup_counts(tab: "_Tables", pair_keys: np.ndarray) -> np.ndarray:
     """Reference counts of many pairs (a * V + b; negative keys count 0) at once.
 
-    One sorted batch of binary searches from C costs less than a dictionary probe per
-    pair from Python, most of which would miss the CPU caches one after another.
+    One batch of binary searches from C costs less than a dictionary probe per pair from
+    Python, most of which would miss the CPU caches one after another.
     """
     if not len(pair_keys):
         return pair_keys
-    order = np.argsort(pair_keys)
-    keys = pair_keys[order]
-    pos = np.searchsorted(tab.bg_keys, keys)
-    pos[pos >= len(tab.bg_keys)] = 0
-    out = np.empty_like(pair_keys)
-    out[order] = np.where(tab.bg_keys[pos] == keys, tab.bg_counts[pos], 0)
-    return out
+    keys = tab.bg_keys
+    pos = np.searchsorted(keys, pair_keys)
+    np.minimum(pos, len(keys) - 1, out=pos)
+    return np.where(keys[pos] == pair_keys, tab.bg_counts[pos], 0)
+
+
+#: Multiplicative hash of pair keys into the frequent-pair filter (``_Tables.frequent``).
+_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+_FILTER_BITS = 22
+_HASH_SHIFT = np.uint64(64 - _FILTER_BITS)
+
+
+def _frequent_filter(keys: np.ndarray) -> np.ndarray:
+    """A one-hash Bloom filter (one byte per slot, 4 MB) of pair keys: no false negatives,
+    about 4 % false positives for the ~180k pairs seen at least ``min_pair_count`` times."""
+    filt = np.zeros(1 << _FILTER_BITS, dtype=bool)
+    filt[(keys.astype(np.uint64) * _HASH_MULT) >> _HASH_SHIFT] = True
+    return filt
+
+
+def _maybe_frequent(tab: "_Tables", pair_keys: np.ndarray) -> np.ndarray:
+    """False for pair keys that surely have fewer than ``min_pair_count`` occurrences."""
+    return tab.frequent[(pair_keys.view(np.uint64) * _HASH_MULT) >> _HASH_SHIFT]
 
 
 def capitalised_runs(words: list[str], breaks: list[bool]) -> list[list[int]]:
@@ -447,6 +575,31 @@ def capitalised_runs(words: list[str], breaks: list[bool]) -> list[list[int]]:
         elif run:
             close()
     close()
+    return runs
+
+
+def _capitalised_runs(words: list[str], breaks: list[int], parts: list[int]
+                      ) -> list[list[int]]:
+    """``capitalised_runs`` from the positions of the words that can be name parts
+    (capitalised, no digit): consecutive such words belong to one run when no break
+    falls between them and every word between them is a name connector."""
+    if len(parts) < 2:
+        return []
+    runs: list[list[int]] = []
+    start = prev = parts[0]
+    for p in parts[1:]:
+        if p == prev + 1:
+            joined = not breaks[p]
+        else:
+            joined = not any(breaks[prev + 1:p + 1]) and all(
+                w in NAME_CONNECTORS for w in words[prev + 1:p])
+        if not joined:
+            if prev > start:
+                runs.append(list(range(start, prev + 1)))
+            start = p
+        prev = p
+    if prev > start:
+        runs.append(list(range(start, prev + 1)))
     return runs
 
 
@@ -640,34 +793,92 @@ class SpinningExtractor:
                 score += self.case_weight * (t.log_ncap[a] if cj else t.log_nlow[a])
         return score
 
-    def _all_options(self, ctx: "_Context", sites: list[tuple[int, int, int, int, int]]
-                     ) -> list[list[_Option]]:
-        """Proposed originals for every site (i, j, observed id, left id, right id) at once.
+    def _candidates(self, ctx: "_Context", wid: np.ndarray, left: np.ndarray,
+                    right: np.ndarray):
+        """Proposed originals for every site (observed id, left id, right id) at once.
 
         A candidate original must form a frequent bigram (``min_pair_count``) with a
         neighbour. All (neighbour, original) pairs of the page are looked up in one sorted
-        batch, so only the few candidates that pass are scored in Python.
+        batch, so only the few candidates that pass are scored. Returns arrays over the
+        candidates, grouped by site in site order and in thesaurus order within a site:
+        site index, original id, synset-mate flag, count with the left and with the right
+        neighbour.
         """
         tab, V = ctx.tab, ctx.V
-        wid, left, right = (np.array(col, dtype=np.int64) for col in list(zip(*sites))[2:])
         lo = tab.t_start[wid]
         lens = tab.t_end[wid] - lo
-        owner = np.repeat(np.arange(len(sites)), lens)
+        owner = np.repeat(np.arange(len(wid)), lens)
         flat = np.arange(len(owner)) + np.repeat(lo - (np.cumsum(lens) - lens), lens)
         tid = tab.t_idx[flat]
         L, R = left[owner], right[owner]
-        counts = _lookup_counts(tab, np.concatenate([np.where(L >= 0, L * V + tid, -1),
-                                                     np.where(R >= 0, tid * V + R, -1)]))
-        n = len(tid)
+        kl = np.where(L >= 0, L * V + tid, -1)
+        kr = np.where(R >= 0, tid * V + R, -1)
+        # only pairs that pass a cheap filter of the frequent pairs are searched
+        maybe = np.flatnonzero(_maybe_frequent(tab, kl) | _maybe_frequent(tab, kr))
+        n = len(maybe)
+        counts = _lookup_counts(tab, np.concatenate([kl[maybe], kr[maybe]]))
         c_left, c_right = counts[:n], counts[n:]
         hit = np.flatnonzero((c_left >= self.min_pair_count) | (c_right >= self.min_pair_count))
-        found: list[list[tuple]] = [[] for _ in sites]
-        for o, t, strong, cl, cr in zip(owner[hit].tolist(), tid[hit].tolist(),
-                                        tab.t_strong[flat[hit]].tolist(),
-                                        c_left[hit].tolist(), c_right[hit].tolist()):
-            found[o].append((t, strong, cl, cr))
-        return [self._rank(ctx, site, cands) if cands else []
-                for site, cands in zip(sites, found)]
+        sel = maybe[hit]
+        return owner[sel], tid[sel], tab.t_strong[flat[sel]], c_left[hit], c_right[hit]
+
+    def _cannot_win(self, ctx: "_Context", i: np.ndarray, w: np.ndarray, Ls: np.ndarray,
+                    Rs: np.ndarray, lc: np.ndarray, rc: np.ndarray, owner: np.ndarray,
+                    tid: np.ndarray, strong: np.ndarray, c_left: np.ndarray,
+                    c_right: np.ndarray) -> np.ndarray:
+        """Per candidate of a one-word site alone in its run: can it not beat the observed
+        word? (An upper bound of its Viterbi score, with the fixed-expression refund on
+        each edge where the pair is a thesaurus compound, stays below the observed
+        reading's score.) Sites are given by position, observed id, neighbour ids and the
+        observed word's counts with its neighbours; candidates as ``_candidates`` gives
+        them, ``owner`` indexing the sites.
+
+        Only such runs are judged here: there the Viterbi search is a choice between the
+        observed word and each candidate between the same two observed neighbours, the
+        observed reading wins ties, and a run whose observed reading wins adds no span and
+        no gain. The bound is computed with numpy (whose log may differ from ``math.log``
+        in the last bit), so it keeps a margin of 1e-6 nats; sites where a candidate might
+        win are ranked and decoded exactly, as before.
+        """
+        tab = ctx.tab
+        A = tab.arr
+        d, uw, cw = self.discount, self.unigram_weight, self.case_weight
+        logp, cap = A["logp"], A["cap"]
+        case_all = ctx.case_arr
+        case, case_next = case_all[i], case_all[i + 1]
+        words, flags = ctx.words, ctx.flags
+        in_name = np.array([(c == 1 or (c < 0 and not flags[k] & _SENT
+                                        and words[k][:1].isupper())) and len(words[k]) > 2
+                            for k, c in zip(i.tolist(), case.tolist())], dtype=bool)
+        in_name &= cap[w] <= 0.5
+        L, R, c = Ls[owner], Rs[owner], case[owner]
+        ns, nc = len(i), len(tid)
+        # all emissions in one batch: observed word after L and before R, then each
+        # candidate after L and before R (``_emit_count``; the case of the right word
+        # picks log P(next capitalised | left word), its opposite, or nothing)
+        ea = np.concatenate([Ls, w, L, tid])
+        eb = np.concatenate([w, Rs, tid, R])
+        ec = np.concatenate([lc, rc, c_left, c_right])
+        ej = np.concatenate([case, case_next, c, case_next[owner]])
+        pr = np.maximum(ec - d, 0.0) * A["inv_count"][ea] + A["backoff"][ea] * A["p"][eb]
+        e = np.log(pr) - (1.0 - uw) * logp[eb] + cw * A["next_case"][ea * 3 + ej % 3]
+        e = np.where(np.concatenate([Ls, Rs, L, R]) >= 0, e, 0.0)
+        # words without a left neighbour: unigram_weight * log P(word)
+        cs = np.concatenate([w, tid])
+        first = np.concatenate([Ls, L]) < 0
+        e_first = np.where(first, uw * logp[cs], 0.0)
+        case_sc = cw * A["case"][cs * 3 + np.concatenate([case, c]) % 3]
+        obs = e[:ns] + e_first[:ns] + case_sc[:ns] + e[ns:2 * ns]
+        cost = np.where(strong, self.swap_cost, self.weak_swap_cost) \
+            + self.synonym_count_weight * A["fanout"][tid]
+        name = in_name[owner] & (cap[tid] >= np.maximum(cap[w[owner]], 0.03))
+        cost = np.where(name, self.name_swap_cost, cost)
+        refund = np.maximum(0.0, cost - self.fixed_expression_cost)
+        comp = _is_compound_many(tab, np.concatenate([np.where(L >= 0, L * ctx.V + tid, -1),
+                                                      np.where(R >= 0, tid * ctx.V + R, -1)]))
+        score = e[2 * ns:2 * ns + nc] + e_first[ns:] + case_sc[ns:] - cost \
+            + refund * comp[:nc] + refund * comp[nc:] + e[2 * ns + nc:]
+        return score < obs[owner] - 1e-6
 
     def _rank(self, ctx: "_Context", site: tuple[int, int, int, int, int],
               cands: list[tuple[int, bool, int, int]]) -> list[_Option]:
@@ -686,6 +897,21 @@ class SpinningExtractor:
             and cap[wid] <= 0.5 and len(ctx.words[i]) > 2
         emits = ctx.emits
         V, stride = ctx.V, ctx.stride
+        # _emit_count inlined (same operations in the same order): the left neighbour and
+        # the right neighbour are fixed for the site
+        d, k_uni, log = self.discount, 1.0 - self.unigram_weight, math.log
+        inv, backoff, p, logp = tab.inv_count, tab.backoff, tab.p, tab.logp
+        log_ncap, log_nlow, log_cap, log_low = tab.log_ncap, tab.log_nlow, tab.log_cap, \
+            tab.log_low
+        ci = ctx.case[i]
+        if L >= 0:
+            inv_l, bo_l = inv[L], backoff[L]
+            case_l = w * (log_ncap[L] if ci else log_nlow[L]) if ci >= 0 else None
+            key_l = L * V * stride + i + 1
+        if R >= 0:
+            p_r, logp_r = p[R], logp[R]
+            cj = ctx.case[j]
+            key_r = R * stride + j + 1
         scored = []
         for tid, strong, cl, cr in cands:
             if base is not None and not strong:
@@ -703,14 +929,20 @@ class SpinningExtractor:
                 # the spinner picks one of the original's synonyms: the more it has, the
                 # less likely this particular one (noisy channel P(observed | original))
                 cost += self.synonym_count_weight * tab.fanout[tid]
-            case = w * ctx.case_score(tid, i)
+            case = w * ((log_cap[tid] if ci else log_low[tid]) if ci >= 0 else 0.0)
             fit_left = fit_right = 0.0
             if L >= 0:
-                fit_left = emits[(L * V + tid) * stride + i + 1] = \
-                    self._emit_count(ctx, L, tid, i, cl)
+                fit_left = log((cl - d if cl > d else 0.0) * inv_l + bo_l * p[tid]) \
+                    - k_uni * logp[tid]
+                if case_l is not None:
+                    fit_left += case_l
+                emits[key_l + tid * stride] = fit_left
             if R >= 0:
-                fit_right = emits[(tid * V + R) * stride + j + 1] = \
-                    self._emit_count(ctx, tid, R, j, cr)
+                fit_right = log((cr - d if cr > d else 0.0) * inv[tid] + backoff[tid] * p_r) \
+                    - k_uni * logp_r
+                if cj >= 0:
+                    fit_right += w * (log_ncap[tid] if cj else log_nlow[tid])
+                emits[tid * V * stride + key_r] = fit_right
             scored.append((case - cost + fit_left + fit_right, tid, case, cost, strong))
         scored.sort(reverse=True)
         return [_Option(i, j, tid, tid, case, cost, tid, strong)
@@ -727,50 +959,157 @@ class SpinningExtractor:
             return [], 0.0
         tab = ctx.tab
         # vectorised pre-filter: bigram counts of all adjacent pairs at once
-        arr = np.asarray(ids, dtype=np.int64)
-        brk = np.asarray(breaks, dtype=bool)
+        arr = ctx.arr
         a, b = arr[:-1], arr[1:]
         counts = _lookup_counts(tab, np.where((a >= 0) & (b >= 0), a * ctx.V + b, -1))
-        counts[brk[1:]] = -1
+        counts[ctx.brk[1:]] = -1
         left_a = np.full(n + 1, -1, dtype=np.int64)     # count of the bigram ending at i
         left_a[1:n] = counts
         lc_a, rc_a = left_a[:n], left_a[1:]
-        single = tab.examinable[arr] & (lc_a <= susp) & (rc_a <= susp) & ((lc_a >= 0) | (rc_a >= 0))
+        exam = tab.examinable[arr]
+        single = exam & (lc_a <= susp) & (rc_a <= susp) & ((lc_a >= 0) | (rc_a >= 0))
         # a neighbour of a suspicious word, joined to it by an unseen pair, is examined with
         # a looser bound: spinners often swap two words in a row ("commerce warfare")
         loose = self.chain_max_count
         chain = np.zeros(n, dtype=bool)
         chain[:-1] |= single[1:] & (rc_a[:-1] == 0)
         chain[1:] |= single[:-1] & (lc_a[1:] == 0)
-        single |= chain & tab.examinable[arr] & (lc_a <= loose) & (rc_a <= loose)
-        collapse = np.zeros(n, dtype=bool)
-        collapse[:-1] = tab.phrase_first[arr[:-1]] & (rc_a[:-1] >= 0) & (left_a[2:] <= susp)
-        left = left_a.tolist()
-        sites: list[tuple[int, int, int, int, int]] = []
-        for i in np.flatnonzero(single | collapse).tolist():
-            L = ids[i - 1] if left[i] >= 0 else -1
-            if single[i]:
-                sites.append((i, i + 1, ids[i], L, ids[i + 1] if left[i + 1] >= 0 else -1))
-            # two words read as one original ("Chinese language" -> "Chinese")
-            if collapse[i]:
-                pid = vocab.get(keys[i] + " " + keys[i + 1], -1)
-                if pid >= 0 and pid in syn:
-                    sites.append((i, i + 2, pid, L, ids[i + 2] if left[i + 2] >= 0 else -1))
-        if not sites:
+        single |= chain & exam & (lc_a <= loose) & (rc_a <= loose)
+        collapse = tab.phrase_first[a] & (rc_a[:-1] >= 0) & (left_a[2:] <= susp)
+        # sites (position, end, observed id, left id, right id), ordered by position, the
+        # one-word site before the two-word one
+        nb_l = np.full(n + 1, -1, dtype=np.int64)       # id of the word before i, if joined
+        nb_l[1:n] = np.where(counts >= 0, a, -1)
+        si = np.flatnonzero(single)
+        s_i, s_j, s_w = si, si + 1, arr[si]
+        s_L = nb_l[si]
+        s_R = np.where(left_a[si + 1] >= 0, np.append(arr, -1)[si + 1], -1)
+        ci = np.flatnonzero(collapse)
+        if len(ci):
+            # two words read as one original ("Chinese language" -> "Chinese"): the pair is
+            # a thesaurus key; pairs of known words are looked up in the sorted key array
+            nxt = b[ci]
+            known = nxt >= 0
+            ck = tab.compound_keys
+            q = a[ci] * ctx.V + nxt
+            pos = np.searchsorted(ck, q)
+            pos[pos >= len(ck)] = 0
+            found = known & (ck[pos] == q)
+            c_pos, c_pid = ci[found].tolist(), tab.compound_pid[pos[found]].tolist()
+            if not known.all():  # an unknown second word: look the phrase up by name
+                for i in ci[~known].tolist():
+                    pid = vocab.get(keys[i] + " " + keys[i + 1], -1)
+                    if pid >= 0 and pid in syn:
+                        c_pos.append(i)
+                        c_pid.append(pid)
+                if len(c_pos) > 1:
+                    c_pos, c_pid = map(list, zip(*sorted(zip(c_pos, c_pid))))
+            if c_pos:
+                cp = np.array(c_pos, dtype=np.int64)
+                c_R = np.where(left_a[cp + 2] >= 0, np.append(arr, -1)[cp + 2], -1)
+                order = np.argsort(np.concatenate([si * 2, cp * 2 + 1]), kind="stable")
+                s_i = np.concatenate([si, cp])[order]
+                s_j = np.concatenate([si + 1, cp + 2])[order]
+                s_w = np.concatenate([s_w, np.array(c_pid, dtype=np.int64)])[order]
+                s_L = np.concatenate([s_L, nb_l[cp]])[order]
+                s_R = np.concatenate([s_R, c_R])[order]
+        n_sites = len(s_i)
+        if not n_sites:
             return [], 0.0
-        options: dict[int, list[_Option]] = {}
-        for site, opts in zip(sites, self._all_options(ctx, sites)):
-            if opts:
-                options.setdefault(site[0], []).extend(opts)
-        if not options:
+        owner, tid, strong, c_left, c_right = self._candidates(ctx, s_w, s_L, s_R)
+        # which sites get options (a phrase collapses only into a true synonym), hence runs
+        has = np.bincount(owner, minlength=n_sites) > 0
+        two = (s_j - s_i) > 1
+        if two.any():
+            has &= ~two | (np.bincount(owner[strong], minlength=n_sites) > 0)
+        keep = np.flatnonzero(has)
+        if not len(keep):
             return [], 0.0
+        ends: dict[int, int] = {}
+        site_at: dict[int, list[int]] = {}
+        for k, i, j in zip(keep.tolist(), s_i[keep].tolist(), s_j[keep].tolist()):
+            ends[i] = max(ends.get(i, j), j)
+            site_at.setdefault(i, []).append(k)
+        runs = _runs(ends, breaks)
+        # a one-word site alone in its run whose candidates all provably lose is skipped
+        lone_k = [site_at[p][0] for p, q in runs if q == p + 1]
+        hopeless = np.zeros(n_sites, dtype=bool)
+        if lone_k:
+            lone = hopeless.copy()
+            lone[lone_k] = True
+            hopeless[lone_k] = True
+            sel = lone[owner]
+            lk = np.array(lone_k, dtype=np.int64)
+            remap = np.zeros(n_sites, dtype=np.int64)
+            remap[lk] = np.arange(len(lk))
+            o_sel = owner[sel]
+            li = s_i[lk]
+            lose = self._cannot_win(ctx, li, s_w[lk], s_L[lk], s_R[lk], left_a[li],
+                                    left_a[li + 1], remap[o_sel], tid[sel], strong[sel],
+                                    c_left[sel], c_right[sel])
+            hopeless[o_sel[~lose]] = False
+        bounds = np.searchsorted(owner, np.arange(n_sites + 1)).tolist()
+        hopeless_l = hopeless.tolist()
+        t_l = s_c = cl_l = cr_l = None
         spans: list[Span] = []
         total = 0.0
-        for p, q in _runs(options, breaks):
-            found, g = self._viterbi(ctx, options, p, q)
+        for p, q in runs:
+            options: dict[int, list[_Option]] = {}
+            for i in range(p, q):
+                for k in site_at.get(i, ()):
+                    if hopeless_l[k]:
+                        continue
+                    if t_l is None:
+                        t_l, s_c = tid.tolist(), strong.tolist()
+                        cl_l, cr_l = c_left.tolist(), c_right.tolist()
+                    a_, b_ = bounds[k], bounds[k + 1]
+                    site = (int(s_i[k]), int(s_j[k]), int(s_w[k]), int(s_L[k]), int(s_R[k]))
+                    opts = self._rank(ctx, site, list(zip(t_l[a_:b_], s_c[a_:b_],
+                                                          cl_l[a_:b_], cr_l[a_:b_])))
+                    if opts:
+                        options.setdefault(i, []).extend(opts)
+            if not options:
+                continue
+            if q == p + 1:
+                found, g = self._viterbi_one(ctx, options[p], p)
+            else:
+                found, g = self._viterbi(ctx, options, p, q)
             spans.extend(found)
             total += g
         return spans, total
+
+    def _viterbi_one(self, ctx: "_Context", opts: list[_Option], p: int):
+        """``_viterbi`` for a run of one word [p, p + 1) with one-word options ``opts``: the
+        same sums in the same order and the same tie-breaking, without the lattice."""
+        ids, breaks = ctx.ids, ctx.breaks
+        emit, bonus = self._emit, self._fixed_bonus
+        q = p + 1
+        L = ids[p - 1] if p > 0 and not breaks[p] else -1
+        R = ids[q] if q < len(ids) and not breaks[q] else -1
+        w = ids[p]
+        observed = _Option(p, q, w, w, self.case_weight * ctx.case_score(w, p), 0.0, -1)
+        # best score per last word, in first-reached order (ties keep the earlier option)
+        tgt: dict[int, tuple[float, _Option]] = {}
+        s = 0.0 + emit(ctx, L, w, p) + (observed.inner - observed.cost)
+        tgt[w] = (s, observed)
+        for o in opts:
+            s = 0.0 + emit(ctx, L, o.first, p) + (o.inner - o.cost)
+            if L >= 0:
+                s += bonus(ctx, L, o.first, None, o)
+            cur = tgt.get(o.last)
+            if cur is None or s > cur[0]:
+                tgt[o.last] = (s, o)
+        best_s = best_o = None
+        for last, (sc, o) in tgt.items():
+            s = sc + (emit(ctx, last, R, q) if R >= 0 else 0.0)
+            if R >= 0 and o.target >= 0:
+                s += bonus(ctx, last, R, o, None)
+            if best_s is None or s > best_s:
+                best_s, best_o = s, o
+        gain = best_s - self._observed_score(ctx, L, R, p, q)
+        if gain <= 0:
+            return [], 0.0
+        return self._spans_of(ctx, [best_o], L, R, gain), gain
 
     def _viterbi(self, ctx: "_Context", options: dict[int, list[_Option]], p: int, q: int):
         """Best reading of tokens [p, q) given their neighbours; flagged spans and gain."""
@@ -955,7 +1294,7 @@ class SpinningExtractor:
     # ---- names -----------------------------------------------------------------------
     def _names(self, ctx: "_Context") -> list[Span]:
         """Capitalised names a synonym or two away from a known name or another on the page."""
-        runs = capitalised_runs(ctx.words, ctx.breaks)
+        runs = _capitalised_runs(ctx.words, ctx.breaks, ctx.name_parts)
         # a name can only be a synonym away from another if a word in it has a synonym
         strong = ctx.tab.has_strong
         ids = ctx.ids
@@ -1009,16 +1348,16 @@ class SpinningExtractor:
         strong = ctx.tab.has_strong
         vocab = ctx.ref.vocab
         hit = None
-        for e in range(len(window), 2, -1):
+        pids_all = [vocab.get(k, -1) for k in window]
+        # a prefix needs a word with a strong synonym: it must reach past the first one
+        first = next((k for k, p in enumerate(pids_all) if strong[p]), len(window))
+        for e in range(len(window), max(2, first), -1):
             if window[e - 1] in NAME_CONNECTORS:
                 continue
             phrase = window[:e]
             if phrase in known:
                 break
-            pids = [vocab.get(k, -1) for k in phrase]
-            if not any(strong[p] for p in pids):
-                continue
-            match = self._match_known(ctx, phrase, pids)
+            match = self._match_known(ctx, phrase, pids_all[:e])
             if match:
                 hit = (e, match)
                 break
@@ -1029,70 +1368,91 @@ class SpinningExtractor:
 
     def _match_known(self, ctx: "_Context", phrase: tuple[str, ...], pids: list[int]):
         """A known name of the same shape differing from ``phrase`` only by synonyms."""
-        ref = ctx.ref
         sk = skeleton(phrase)
         seen: set[tuple[str, ...]] = set()
         n = len(phrase)
         free_ok = self.max_free_name_swaps if n >= 5 else 0
+        half = n / 2
+        allowed = [self._strong_set(ctx, p) if p >= 0 else frozenset() for p in pids]
+        # a match swaps at least one word for a strong synonym: some name of this shape
+        # must have one of them at that position
+        slots = ctx.tab.name_slots
+        if not any(a and not slots.get((sk, j), _EMPTY).isdisjoint(a)
+                   for j, a in enumerate(allowed)):
+            return None
+        content = [t not in NAME_CONNECTORS for t in phrase]
+        buckets = ctx.tab.name_buckets
         best = None
         for k, t in enumerate(phrase):
-            if t in NAME_CONNECTORS:
+            if not content[k]:
                 continue
-            bucket = ref.names_by_anchor.get((sk, k, t))
-            if not bucket or len(bucket) > 400:
+            bucket = buckets.get((sk, k, t))
+            if not bucket:  # (buckets of more than 400 names are left out)
                 continue
-            for name in bucket:
+            for name, low, lid in bucket:
                 if name in seen:
                     continue
                 seen.add(name)
-                low = [w.lower() for w in name]
                 n_syn = n_free = n_exact = 0
                 for j in range(n):
                     if low[j] == phrase[j]:
-                        n_exact += phrase[j] not in NAME_CONNECTORS
-                        continue
-                    tid = ref.vocab.get(low[j], -1)
-                    if pids[j] >= 0 and tid in self._strong_set(ctx, pids[j]):
+                        n_exact += content[j]
+                    elif lid[j] in allowed[j]:
                         n_syn += 1
                     else:
                         n_free += 1
-                if n_syn and n_free <= free_ok and n_syn + n_free <= n / 2 and n_exact:
-                    key = (n_free, -n_exact)
-                    if best is None or key < best[0]:
-                        best = (key, name)
+                        if n_free > free_ok:
+                            break
+                else:
+                    if n_syn and n_syn + n_free <= half and n_exact:
+                        key = (n_free, -n_exact)
+                        if best is None or key < best[0]:
+                            best = (key, name)
         return best[1] if best else None
 
     def _page_name_variants(self, ctx: "_Context", runs: list[list[int]]) -> list[Span]:
         """Two names on the page differing by one synonym: the rarer reading is spun."""
-        keys = ctx.keys
+        keys = ctx.keys  # (a tuple: slices are phrases)
         spans: dict[tuple[str, ...], tuple[int, int]] = {}
-        for run in runs:
-            n = len(run)
+        for run in runs:  # (a run is a stretch of consecutive positions)
+            r0, n = run[0], len(run)
             for s in range(n):
-                if keys[run[s]] in NAME_CONNECTORS:
+                a = r0 + s
+                if keys[a] in NAME_CONNECTORS:
                     continue
-                for e in range(s + 2, min(n, s + 4) + 1):
-                    if keys[run[e - 1]] not in NAME_CONNECTORS:
-                        spans.setdefault(tuple(keys[i] for i in run[s:e]), (run[s], run[e - 1]))
+                for b in range(a + 1, r0 + min(n, s + 4)):
+                    if keys[b] not in NAME_CONNECTORS:
+                        spans.setdefault(keys[a:b + 1], (a, b))
+        # phrases with one word masked; only groups of two or more can hold a variant
         masked: dict[tuple, list[tuple[str, ...]]] = {}
+        entries = []
         for ph in spans:
             for k in range(len(ph)):
-                masked.setdefault(ph[:k] + ("\0",) + ph[k + 1:], []).append(ph)
+                mk = ph[:k] + ("\0",) + ph[k + 1:]
+                group = masked.get(mk)
+                if group is None:
+                    masked[mk] = [ph]
+                else:
+                    group.append(ph)
+                entries.append((ph, k, mk))
         out = []
         vocab = ctx.ref.vocab
-        for ph, (a, b) in spans.items():
-            for k in range(len(ph)):
-                for other in masked.get(ph[:k] + ("\0",) + ph[k + 1:], ()):
-                    if other == ph:
-                        continue
-                    wid = vocab.get(ph[k], -1)
-                    if wid < 0 or vocab.get(other[k], -1) not in self._strong_set(ctx, wid):
-                        continue
-                    if _name_support(ctx, other) > _name_support(ctx, ph):
-                        original = _match_case(ctx.words[a:b + 1], " ".join(other))
-                        out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
-                                        f"likely original: {original}; name variant on "
-                                        "this page"))
+        for ph, k, mk in entries:
+            group = masked[mk]
+            if len(group) < 2:
+                continue
+            a, b = spans[ph]
+            for other in group:
+                if other == ph:
+                    continue
+                wid = vocab.get(ph[k], -1)
+                if wid < 0 or vocab.get(other[k], -1) not in self._strong_set(ctx, wid):
+                    continue
+                if _name_support(ctx, other) > _name_support(ctx, ph):
+                    original = _match_case(ctx.words[a:b + 1], " ".join(other))
+                    out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
+                                    f"likely original: {original}; name variant on "
+                                    "this page"))
         return out
 
     # ---- tortured phrases -------------------------------------------------------------
@@ -1101,8 +1461,24 @@ class SpinningExtractor:
         table = ctx.ref.tortured
         keys, breaks = ctx.keys, ctx.breaks
         n = len(keys)
-        # only words that begin a tortured phrase are worth a look (a C-speed scan)
-        for i in compress(count(), map(ctx.tab.tortured_first.__contains__, keys[:-1])):
+        if n < 2:
+            return out
+        # only pairs that begin a tortured phrase are worth a look: pairs of known words
+        # are matched by pair key (one batch), pairs with an unknown word by name
+        tab = ctx.tab
+        arr = ctx.arr
+        a, b = arr[:-1], arr[1:]
+        known = (a >= 0) & (b >= 0)
+        pk = np.where(known, a * ctx.V + b, -1)
+        tk = tab.tortured_pairs
+        pos = np.searchsorted(tk, pk)
+        np.minimum(pos, len(tk) - 1, out=pos)
+        starts = np.flatnonzero(tk[pos] == pk).tolist()
+        unknown = np.flatnonzero(~known).tolist()
+        if unknown:
+            first = tab.tortured_first
+            starts = sorted(starts + [i for i in unknown if keys[i] in first])
+        for i in starts:
             if breaks[i + 1]:
                 continue
             entries = table.get(keys[i] + " " + keys[i + 1])
@@ -1120,7 +1496,8 @@ class _Context:
     """Everything one page's scoring needs, computed once."""
 
     __slots__ = ("ref", "tab", "words", "starts", "ends", "flags", "keys", "ids", "breaks",
-                 "case", "bigram", "V", "confirmed", "emits", "stride")
+                 "case", "bigram", "V", "confirmed", "emits", "stride", "_arr", "_brk",
+                 "_case_arr", "name_parts")
 
     def __init__(self, ref: SpinReference, tab: _Tables, words: list[str], starts: list[int],
                  ends: list[int], flags: list[int], keys: list[str], ids: list[int],
@@ -1136,6 +1513,30 @@ class _Context:
         #: memo of emission scores, keyed by (a * V + b) * stride + position + 1
         self.emits: dict[int, float] = {}
         self.stride = len(words) + 2
+        self._arr = self._brk = self._case_arr = None
+        #: positions of the words that can be name parts (see capitalised_runs)
+        self.name_parts: list[int] = []
+
+    @property
+    def arr(self) -> np.ndarray:
+        """The word ids as a numpy array."""
+        if self._arr is None:
+            self._arr = np.array(self.ids, dtype=np.int64)
+        return self._arr
+
+    @property
+    def brk(self) -> np.ndarray:
+        """The break flags as a numpy bool array."""
+        if self._brk is None:
+            self._brk = np.array(self.breaks, dtype=bool)
+        return self._brk
+
+    @property
+    def case_arr(self) -> np.ndarray:
+        """The case observations as a numpy array, with -1 appended (past the end)."""
+        if self._case_arr is None:
+            self._case_arr = np.array(self.case + [-1], dtype=np.int64)
+        return self._case_arr
 
     @classmethod
     def of(cls, text: str, ref: SpinReference, tab: _Tables) -> "_Context":
@@ -1149,13 +1550,26 @@ class _Context:
             if len(rows_of) > 500_000:  # bound the cache on endless streams of new words
                 rows_of.clear()
             vocab = ref.vocab
-            for k, w in enumerate(words):
-                if rows[k] is None:
-                    key = lm_key(w)
-                    rows[k] = rows_of[w] = (key, vocab.get(key, -1), *_case_row(w))
-        keys, ids, base, content, caps = zip(*rows)
+            digit_in = _DIGIT_RE.search
+            for k in list(compress(count(), map(is_, rows, repeat(None)))):
+                w = words[k]
+                row = rows_of.get(w)  # (a new word may occur twice on the page)
+                if row is None:
+                    # lm_key, _case_row and the name-part test, inlined
+                    digit = digit_in(w)
+                    key = "#" if digit else w.lower().replace("’", "'")
+                    first = w[:1]
+                    up = first.isupper()
+                    content = int(w not in NAME_CONNECTORS)
+                    row = rows_of[w] = (key, vocab.get(key, -1),
+                                        (1 if up else 0) if first.isalpha() else -1, content,
+                                        int(content and up), up and not digit)
+                rows[k] = row
+        keys, ids, base, content, caps, name_part = zip(*rows)
         case = _case_of(base, content, caps, _where(flags, _SENT), _where(flags, _NL))
-        return cls(ref, tab, words, starts, ends, flags, keys, ids, case)
+        ctx = cls(ref, tab, words, starts, ends, flags, keys, ids, case)
+        ctx.name_parts = list(compress(count(), name_part))
+        return ctx
 
     def case_score(self, wid: int, i: int) -> float:
         """log P(the capitalisation seen at word i | word id); 0 where capitals say nothing.
@@ -1176,21 +1590,9 @@ class _Context:
 
 
 def _is_compound(ctx: _Context, a: int, b: int) -> bool:
-    """Is "a b" a WordNet multi-word expression (a thesaurus key)? Cached per pair."""
-    cache = ctx.tab.compound
-    key = a * ctx.V + b
-    got = cache.get(key)
-    if got is None:
-        ref = ctx.ref
-        if not ctx.tab.phrase_first[a]:
-            got = False
-        else:
-            pid = ref.vocab.get(ref.words[a] + " " + ref.words[b], -1)
-            got = pid >= 0 and pid in ref.syn
-        if len(cache) > 1_000_000:
-            cache.clear()
-        cache[key] = got
-    return got
+    """Is "a b" (two known single words) a WordNet multi-word expression (a thesaurus
+    key)? One set probe: the pair keys of all two-word keys are built with the tables."""
+    return a * ctx.V + b in ctx.tab.compound
 
 
 def _name_support(ctx: _Context, phrase: tuple[str, ...]) -> int:
@@ -1202,12 +1604,13 @@ def _name_support(ctx: _Context, phrase: tuple[str, ...]) -> int:
     return min(ctx.cnt(a, b) for a, b in zip(pids, pids[1:]))
 
 
-def _runs(options: dict[int, list[_Option]], breaks: list[bool]) -> list[tuple[int, int]]:
-    """Maximal stretches of tokens covered by options, joined when adjacent, cut at breaks."""
+def _runs(ends: dict[int, int], breaks: list[bool]) -> list[tuple[int, int]]:
+    """Maximal stretches of tokens covered by options (start -> furthest end), joined when
+    adjacent, cut at breaks."""
     runs: list[tuple[int, int]] = []
     p = q = -1
-    for i in sorted(options):
-        e = max(o.end for o in options[i])
+    for i in sorted(ends):
+        e = ends[i]
         if p >= 0 and (i < q or (i == q and not breaks[i])):
             q = max(q, e)
             continue
@@ -1224,21 +1627,11 @@ def _rare_synonym_frac(ctx: _Context) -> float:
 
     Spinners pick synonyms at random, so their vocabulary drifts to rarer words.
     """
-    ref, gaps = ctx.ref, ctx.tab.gap
-    zipf = ref.zipf
-    hits = total = 0
-    for wid in ctx.ids:
-        if wid < 0:
-            continue
-        g = gaps.get(wid)
-        if g is None:
-            best = max((float(zipf[t]) for t, s in ref.syn.get(wid, ())
-                        if s == 1 and " " not in ref.words[t]), default=None)
-            g = gaps[wid] = (best - float(zipf[wid])) if best is not None else -99.0
-        if g <= -99.0:
-            continue
-        total += 1
-        hits += g >= 1.0
+    if not ctx.ids:
+        return 0.0
+    g = ctx.tab.gap[ctx.arr]
+    total = int(np.count_nonzero(g > -99.0))
+    hits = int(np.count_nonzero(g >= 1.0))
     return hits / total if total else 0.0
 
 
