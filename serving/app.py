@@ -29,6 +29,7 @@ depends on ``scoring/`` and ``features/`` only.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -93,6 +94,11 @@ class ApiState:
         s = self.settings
         scorer = build_scorer(index=s.index, max_chars=s.max_text_chars)
         score_item(scorer, Item("text", "warmup", "text", WARMUP_TEXT), False, False)
+        # The reference tables and model are millions of long-lived objects: a full garbage
+        # collection walking them costs ~76 ms, a latency spike every few hundred requests.
+        # Moved to the permanent generation, they are never walked again.
+        gc.collect()
+        gc.freeze()
         model = {**scorer.model_info, "feature_schema_hash": current_schema().hash}
         self.scorer, self.model, self.model_json = scorer, model, dumps(model)
         self.metrics.set_model(model)
