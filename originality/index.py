@@ -363,9 +363,16 @@ class PostingKeys:
         #: datasketch's optimal (bands, rows) for the Jaccard threshold, as hash ranges
         self.bands = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm).hashranges
         self.permutations = MinHash(num_perm=num_perm, seed=1).permutations
+        a, b = self.permutations
+        self._a = np.asarray(a, dtype=np.uint32)
+        self._b = np.asarray(b, dtype=np.uint32)
+        self._persons = [b"band%04d" % i for i in range(len(self.bands))]
 
     def minhash(self, shingles: np.ndarray):
-        """datasketch MinHash of pre-hashed shingles (identity hash: they are hashes)."""
+        """datasketch MinHash of pre-hashed shingles (identity hash: they are hashes).
+
+        The reference :meth:`minhash_values` must equal (a test checks it).
+        """
         from datasketch import MinHash
 
         m = MinHash(num_perm=self.num_perm, seed=1, hashfunc=int,
@@ -373,17 +380,40 @@ class PostingKeys:
         m.update_batch(shingles.tolist())
         return m
 
+    def minhash_values(self, shingles: np.ndarray) -> np.ndarray:
+        """The hash values of :meth:`minhash` computed straight in numpy.
+
+        The same arithmetic as datasketch's "affine32" scheme (MurmurHash3 32-bit
+        finaliser, then ``a * h + b`` mod 2**32 and the minimum per permutation) without
+        building a MinHash and a Python list of every shingle per page.
+        """
+        h = shingles.astype(np.uint32)
+        h = h ^ (h >> _U16)
+        h = h * _FMIX32_M1
+        h = h ^ (h >> _U13)
+        h = h * _FMIX32_M2
+        h = h ^ (h >> _U16)
+        return (h[:, None] * self._a + self._b).min(axis=0)
+
     def keys(self, fp: Fingerprint) -> list[int]:
         out = []
         if len(fp.shingles):
-            hv = self.minhash(fp.shingles).hashvalues
-            for b, (s, e) in enumerate(self.bands):
-                d = hashlib.blake2b(hv[s:e].tobytes(), digest_size=8, person=b"band%04d" % b)
+            hv = self.minhash_values(fp.shingles)
+            for (s, e), person in zip(self.bands, self._persons):
+                d = hashlib.blake2b(hv[s:e].tobytes(), digest_size=8, person=person)
                 out.append(_key(_TAG_BAND, int.from_bytes(d.digest(), "little")))
         m = self.sample_mod
-        out += [_key(_TAG_IMM, int(h)) for h in fp.immutables[fp.immutables % m == 0]]
-        out += [_key(_TAG_PAIR, int(h)) for h in fp.pairs[fp.pairs % m == 0]]
+        # tag over the (32-bit, so unmasked) hash, as _key, for the sampled hashes at once
+        imm = fp.immutables[fp.immutables % m == 0].astype(np.int64)
+        pairs = fp.pairs[fp.pairs % m == 0].astype(np.int64)
+        out += (imm | (_TAG_IMM << 60)).tolist()
+        out += (pairs | (_TAG_PAIR << 60)).tolist()
         return out
+
+
+_U16, _U13 = np.uint32(16), np.uint32(13)
+#: MurmurHash3 fmix32 multipliers (datasketch's _fmix for 32-bit schemes)
+_FMIX32_M1, _FMIX32_M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 
 
 def _fingerprint_keys(keys: PostingKeys, norm: str) -> tuple[Fingerprint, list[int]]:
