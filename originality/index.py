@@ -244,7 +244,7 @@ class Index:
         existing = self.store.lookup_ids(list({p[1] for p in prepared}))
         batch_ids: dict[str, bytes] = {}
         rows: list[PageRow] = []
-        postings: list[tuple[int, int]] = []
+        row_keys: list[list[int]] = []  # posting keys of rows[i]
         done = self._fingerprint_all([p[2] for p in prepared])
         for (pos, pid, doc, url, pub), (fp, keys) in zip(prepared, done):
             known = existing.get(pid, (None, batch_ids.get(pid)))[1]
@@ -260,8 +260,8 @@ class Index:
             batch_ids[pid] = fp.text_hash
             tmp_seq = -(len(rows) + 1)  # the store assigns the real seq
             rows.append(PageRow(tmp_seq, pid, url, pub, fp.text_hash, fp.n_words, pack_sets(fp)))
-            postings += [(k, tmp_seq) for k in keys]
-        written = self.store.write(rows, postings)
+            row_keys.append(keys)
+        written = self.store.write(rows, row_keys)
         result.added = len(written)
         result.duplicates += len(rows) - len(written)  # lost a race to another writer
         return result

@@ -25,12 +25,15 @@ Redis layout (``prefix`` from the URL, default ``farmscore:idx``)::
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+import numpy as np
 
 from originality.errors import CorruptIndexError, IndexNotFoundError
 
@@ -138,20 +141,18 @@ class SQLiteStore:
                 for r in self.db.execute(q, seqs)]
 
     # ---- writes ---------------------------------------------------------------------
-    def write(self, rows: list[PageRow], postings: list[tuple[int, int]]) -> list[PageRow]:
-        """Add pages (``seq`` assigned here) and postings in one transaction."""
+    def write(self, rows: list[PageRow], keys: list[list[int]]) -> list[PageRow]:
+        """Add pages (``seq`` assigned here) and their posting keys (``keys[i]`` are
+        ``rows[i]``'s) in one transaction."""
         with self._tx() as db:
             last = db.execute("SELECT coalesce(max(seq), 0) FROM pages").fetchone()[0]
-            remap = {}
             for i, r in enumerate(rows, start=1):
-                remap[r.seq] = last + i
                 r.seq = last + i
             db.executemany("INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)",
                            [(r.seq, r.id, r.url, r.published, r.text_hash, r.n_words, r.fp)
                             for r in rows])
-            # in key order: neighbouring inserts land in the same B-tree pages
             db.executemany("INSERT OR IGNORE INTO post VALUES (?, ?)",
-                           sorted((k, remap[s]) for k, s in postings))
+                           _key_order([r.seq for r in rows], keys))
         return rows
 
     def _tx(self):
@@ -175,6 +176,16 @@ class SQLiteStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _key_order(seqs: list[int], keys: list[list[int]]):
+    """(key, seq) of every posting, sorted: neighbouring inserts land in the same B-tree
+    pages. Sorted as two int64 arrays (keys are 63-bit), not as Python tuples."""
+    counts = np.fromiter(map(len, keys), np.int64, len(keys))
+    k = np.fromiter(itertools.chain.from_iterable(keys), np.int64, int(counts.sum()))
+    s = np.repeat(np.asarray(seqs, dtype=np.int64), counts)
+    order = np.lexsort((s, k))
+    return zip(k[order].tolist(), s[order].tolist())
 
 
 def parse_redis_url(url: str) -> tuple[str, str]:
@@ -265,7 +276,7 @@ class RedisStore:
                                pub.decode() if pub else None, g("th"), int(g("nw")), g("fp")))
         return out
 
-    def write(self, rows: list[PageRow], postings: list[tuple[int, int]]) -> list[PageRow]:
+    def write(self, rows: list[PageRow], keys: list[list[int]]) -> list[PageRow]:
         """Claim ids (HSETNX, so concurrent writers never both add one id), then write."""
         if not rows:
             return []
@@ -276,21 +287,21 @@ class RedisStore:
             remap[r.seq] = last - len(rows) + 1 + i
             pipe.hsetnx(self.k_ids, r.id, remap[r.seq])
         claimed = pipe.execute()
-        kept, kept_old = [], set()
-        for r, ok in zip(rows, claimed):
+        kept, kept_keys = [], []
+        for r, ks, ok in zip(rows, keys, claimed):
             if ok:  # lost claims: another writer added that id first
-                kept_old.add(r.seq)
                 r.seq = remap[r.seq]
                 kept.append(r)
+                kept_keys.append(ks)
         tx = self.r.pipeline(transaction=True)
         for r in kept:
             tx.hset(self._pg(r.seq), mapping={
                 "id": r.id, "url": r.url or "", "published": r.published or "",
                 "th": r.text_hash, "nw": r.n_words, "fp": r.fp})
         by_key: dict[int, list[int]] = {}
-        for k, s in postings:
-            if s in kept_old:
-                by_key.setdefault(k, []).append(remap[s])
+        for r, ks in zip(kept, kept_keys):
+            for k in ks:
+                by_key.setdefault(k, []).append(r.seq)
         for k, ss in by_key.items():
             tx.sadd(self._post(k), *ss)
         tx.execute()
