@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -62,6 +63,7 @@ FORMAT = "farmscore-originality"
 VERSION = "1"
 _TAG_BAND, _TAG_IMM, _TAG_PAIR = 1, 2, 3
 _MAX_EVIDENCE = 10
+_COUNT = operator.itemgetter(1)
 _CHUNK = 250  # pages per worker task: big enough that pickling is noise
 
 
@@ -278,8 +280,16 @@ class Index:
             else:
                 votes.update(seqs)
         chosen = [s for s in band if s not in exclude]
-        for s, v in votes.most_common():
-            if len(chosen) >= self.max_candidates or v < self.min_votes:
+        if len(chosen) >= self.max_candidates:
+            return chosen[: self.max_candidates]
+        # votes.most_common() order (count descending, ties in first-seen order: a stable
+        # sort) of only the pages with enough votes: at a million pages most of the
+        # thousands of pages a query's keys list have one vote, and need no sorting
+        min_votes = self.min_votes
+        voted = [sv for sv in votes.items() if sv[1] >= min_votes]
+        voted.sort(key=_COUNT, reverse=True)
+        for s, _ in voted:
+            if len(chosen) >= self.max_candidates:
                 break
             if s not in exclude and s not in band:
                 chosen.append(s)
