@@ -511,12 +511,23 @@ def _may_match(fp: Fingerprint, cands: list[dict[str, np.ndarray]], t: Threshold
     im = _shared_counts(fp.immutables, [c["immutables"] for c in cands])
     copy = (sh >= t.copy_min_shared) & (np.maximum(_div(sh, nq_sh), _div(sh, nc_sh)) >= t.copy - eps)
     spin = (im >= t.spin_min_shared) & (np.maximum(_div(im, nq_im), _div(im, nc_im)) >= t.spin - eps)
-    w = _shared_weights(fp.nnq, fp.nnq_w, [c["nnq"] for c in cands])
-    wp = _shared_weights(fp.pairs, fp.pairs_w, [c["pairs"] for c in cands])
+    keep = copy | spin
+    # paraphrase only where it decides anything: not for candidates already kept, and
+    # fact pairs (the largest sets) only where the shared fact weight reaches a floor
+    rest = np.flatnonzero(~keep)
+    if not len(rest):
+        return keep.tolist()
+    w = _shared_weights(fp.nnq, fp.nnq_w, [cands[i]["nnq"] for i in rest])
+    heavy = w >= min(t.paraphrase_min_weight, t.rewrite_min_weight) - eps
+    rest, w = rest[heavy], w[heavy]
+    if not len(rest):
+        return keep.tolist()
+    wp = _shared_weights(fp.pairs, fp.pairs_w, [cands[i]["pairs"] for i in rest])
     nnq = np.sqrt(_div(w, float(fp.nnq_w.sum())) * _div(wp, float(fp.pairs_w.sum())))
     para = ((nnq >= t.paraphrase - eps) & (w >= t.paraphrase_min_weight - eps)) | \
            ((nnq >= t.rewrite - eps) & (w >= t.rewrite_min_weight - eps))
-    return (copy | spin | para).tolist()
+    keep[rest[para]] = True
+    return keep.tolist()
 
 
 def _div(n: np.ndarray, d) -> np.ndarray:
