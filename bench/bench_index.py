@@ -134,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         out_of_time = args.build_minutes and time.perf_counter() - t0 > args.build_minutes * 60
         if done % (args.batch * 5) == 0 or args.batch >= 10_000 or done == args.n or out_of_time:
             el = time.perf_counter() - t0 - gen_s
-            print(f"  {done:,} pages, {el:.0f} s indexing ({el / done * 1e3:.2f} ms/page), "
-                  f"RSS {rss_mb():.0f} MB", file=sys.stderr, flush=True)
+            if args.query_existing:
+                print(f"  {done:,} pages regenerated (not added), {gen_s:.0f} s", file=sys.stderr,
+                      flush=True)
+            else:
+                print(f"  {done:,} pages, {el:.0f} s indexing ({el / done * 1e3:.2f} ms/page), "
+                      f"RSS {rss_mb():.0f} MB", file=sys.stderr, flush=True)
         if out_of_time:
             print(f"  --build-minutes {args.build_minutes} reached: stopping at {done:,} pages",
                   file=sys.stderr, flush=True)
