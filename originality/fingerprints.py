@@ -206,32 +206,46 @@ def name_key(word: str) -> str:
     return word[:-2] if word.endswith("'s") and len(word) > 3 else word
 
 
-def nnq_items(norm: str, tok: Tokens) -> NNQ:
+def nnq_items(norm: str, tok: Tokens, word_hashes: np.ndarray | None = None,
+              stop: np.ndarray | None = None) -> NNQ:
     """Names (capitalised, not sentence-initial, not function words, not on a heading
-    line), numbers, quote 3-grams."""
-    stop = _stop_mask(tok.lower)
+    line), numbers, quote 3-grams.
+
+    ``word_hashes`` (:func:`word_hash` of every ``tok.lower``, as uint64) and ``stop``
+    (:func:`_stop_mask` of them), when the caller has them already, are not recomputed.
+    """
+    if stop is None:
+        stop = _stop_mask(tok.lower)
     names = np.flatnonzero(np.asarray(tok.capital, dtype=bool) & ~tok.initial
                            & (_word_lengths(tok.lower) > 1) & ~stop
                            & ~np.asarray(tok.number, dtype=bool)
                            & ~title_line_words(norm, tok, stop))
-    name_words = [name_key(tok.lower[i]) for i in names]
+    lower = tok.lower
+    name_words = [name_key(lower[i]) for i in names.tolist()]
     starts = [tok.starts[names]]
     ends = [tok.ends[names]]
-    hashes = [np.fromiter((word_hash("n:" + w) for w in name_words), np.int64, len(names))]
+    hashes = [np.fromiter(map(zlib.crc32, map(str.encode, map("n:".__add__, name_words))),
+                          np.int64, len(names))]
     weights = [np.fromiter(map(name_weight, name_words), np.float64, len(names))]
-    nums = [(m.start(), m.end(), m.group().replace(",", "")) for m in _NUMBER_RE.finditer(norm)]
+    found = list(_NUMBER_RE.finditer(norm))
     # "1,000" and "1000" agree
-    starts.append(np.fromiter((s for s, _, _ in nums), np.int64, len(nums)))
-    ends.append(np.fromiter((e for _, e, _ in nums), np.int64, len(nums)))
-    hashes.append(np.fromiter((word_hash("d:" + d) for _, _, d in nums), np.int64, len(nums)))
-    weights.append(np.fromiter((LONG_NUMBER_WEIGHT if len(d) > 2 else SHORT_NUMBER_WEIGHT
-                                for _, _, d in nums), np.float64, len(nums)))
+    digits = [m.group().replace(",", "") for m in found]
+    starts.append(np.fromiter(map(_START, found), np.int64, len(found)))
+    ends.append(np.fromiter(map(_END, found), np.int64, len(found)))
+    hashes.append(np.fromiter(map(zlib.crc32, map(str.encode, map("d:".__add__, digits))),
+                              np.int64, len(found)))
+    weights.append(np.where(np.fromiter(map(len, digits), np.int64, len(found)) > 2,
+                            LONG_NUMBER_WEIGHT, SHORT_NUMBER_WEIGHT).astype(np.float64))
     for m in _QUOTE_RE.finditer(norm):
         qs, qe = m.span(1)
         lo, hi = np.searchsorted(tok.starts, qs), np.searchsorted(tok.ends, qe, side="right")
         if hi - lo < QUOTE_WORDS:
             continue
-        qh = np.fromiter((word_hash(w) for w in tok.lower[lo:hi]), dtype=np.uint64, count=hi - lo)
+        if word_hashes is not None:
+            qh = word_hashes[lo:hi]
+        else:
+            qh = np.fromiter((word_hash(w) for w in tok.lower[lo:hi]), dtype=np.uint64,
+                             count=hi - lo)
         sh = shingle_hashes(qh, QUOTE_WORDS, salt=3)
         starts.append(tok.starts[lo:lo + len(sh)])
         ends.append(tok.ends[lo + QUOTE_WORDS - 1:lo + QUOTE_WORDS - 1 + len(sh)])
@@ -319,10 +333,11 @@ def fingerprint(doc: Document | str, keep_positions: bool = False) -> Fingerprin
     wh = np.fromiter(map(zlib.crc32, map(str.encode, tok.lower)), dtype=np.uint64,
                      count=len(tok.lower))
     sh_seq = shingle_hashes(wh, SHINGLE_WORDS, salt=1)
+    stop = _stop_mask(tok.lower)
     im_words = np.flatnonzero(np.asarray(tok.capital, dtype=bool)
-                              | np.asarray(tok.number, dtype=bool) | _stop_mask(tok.lower))
+                              | np.asarray(tok.number, dtype=bool) | stop)
     im_seq = shingle_hashes(wh[im_words], IMMUTABLE_WORDS, salt=2)
-    occ = nnq_items(norm, tok)
+    occ = nnq_items(norm, tok, word_hashes=wh, stop=stop)
     nnq_h, nnq_w = unique_weights(occ.items, occ.weights)
     ph, pw, _ = nnq_pairs(occ)
     pairs_h, pairs_w = unique_weights(ph, pw)

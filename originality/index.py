@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -62,6 +63,7 @@ FORMAT = "farmscore-originality"
 VERSION = "2"  # 2: names on heading lines are not names; possessives folded
 _TAG_BAND, _TAG_IMM, _TAG_PAIR = 1, 2, 3
 _MAX_EVIDENCE = 10
+_COUNT = operator.itemgetter(1)
 _CHUNK = 250  # pages per worker task: big enough that pickling is noise
 
 
@@ -244,7 +246,7 @@ class Index:
         existing = self.store.lookup_ids(list({p[1] for p in prepared}))
         batch_ids: dict[str, bytes] = {}
         rows: list[PageRow] = []
-        postings: list[tuple[int, int]] = []
+        row_keys: list[list[int]] = []  # posting keys of rows[i]
         done = self._fingerprint_all([p[2] for p in prepared])
         for (pos, pid, doc, url, pub), (fp, keys) in zip(prepared, done):
             known = existing.get(pid, (None, batch_ids.get(pid)))[1]
@@ -260,8 +262,8 @@ class Index:
             batch_ids[pid] = fp.text_hash
             tmp_seq = -(len(rows) + 1)  # the store assigns the real seq
             rows.append(PageRow(tmp_seq, pid, url, pub, fp.text_hash, fp.n_words, pack_sets(fp)))
-            postings += [(k, tmp_seq) for k in keys]
-        written = self.store.write(rows, postings)
+            row_keys.append(keys)
+        written = self.store.write(rows, row_keys)
         result.added = len(written)
         result.duplicates += len(rows) - len(written)  # lost a race to another writer
         return result
@@ -278,8 +280,16 @@ class Index:
             else:
                 votes.update(seqs)
         chosen = [s for s in band if s not in exclude]
-        for s, v in votes.most_common():
-            if len(chosen) >= self.max_candidates or v < self.min_votes:
+        if len(chosen) >= self.max_candidates:
+            return chosen[: self.max_candidates]
+        # votes.most_common() order (count descending, ties in first-seen order: a stable
+        # sort) of only the pages with enough votes: at a million pages most of the
+        # thousands of pages a query's keys list have one vote, and need no sorting
+        min_votes = self.min_votes
+        voted = [sv for sv in votes.items() if sv[1] >= min_votes]
+        voted.sort(key=_COUNT, reverse=True)
+        for s, _ in voted:
+            if len(chosen) >= self.max_candidates:
                 break
             if s not in exclude and s not in band:
                 chosen.append(s)
@@ -363,9 +373,16 @@ class PostingKeys:
         #: datasketch's optimal (bands, rows) for the Jaccard threshold, as hash ranges
         self.bands = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm).hashranges
         self.permutations = MinHash(num_perm=num_perm, seed=1).permutations
+        a, b = self.permutations
+        self._a = np.asarray(a, dtype=np.uint32)
+        self._b = np.asarray(b, dtype=np.uint32)
+        self._persons = [b"band%04d" % i for i in range(len(self.bands))]
 
     def minhash(self, shingles: np.ndarray):
-        """datasketch MinHash of pre-hashed shingles (identity hash: they are hashes)."""
+        """datasketch MinHash of pre-hashed shingles (identity hash: they are hashes).
+
+        The reference :meth:`minhash_values` must equal (a test checks it).
+        """
         from datasketch import MinHash
 
         m = MinHash(num_perm=self.num_perm, seed=1, hashfunc=int,
@@ -373,17 +390,40 @@ class PostingKeys:
         m.update_batch(shingles.tolist())
         return m
 
+    def minhash_values(self, shingles: np.ndarray) -> np.ndarray:
+        """The hash values of :meth:`minhash` computed straight in numpy.
+
+        The same arithmetic as datasketch's "affine32" scheme (MurmurHash3 32-bit
+        finaliser, then ``a * h + b`` mod 2**32 and the minimum per permutation) without
+        building a MinHash and a Python list of every shingle per page.
+        """
+        h = shingles.astype(np.uint32)
+        h = h ^ (h >> _U16)
+        h = h * _FMIX32_M1
+        h = h ^ (h >> _U13)
+        h = h * _FMIX32_M2
+        h = h ^ (h >> _U16)
+        return (h[:, None] * self._a + self._b).min(axis=0)
+
     def keys(self, fp: Fingerprint) -> list[int]:
         out = []
         if len(fp.shingles):
-            hv = self.minhash(fp.shingles).hashvalues
-            for b, (s, e) in enumerate(self.bands):
-                d = hashlib.blake2b(hv[s:e].tobytes(), digest_size=8, person=b"band%04d" % b)
+            hv = self.minhash_values(fp.shingles)
+            for (s, e), person in zip(self.bands, self._persons):
+                d = hashlib.blake2b(hv[s:e].tobytes(), digest_size=8, person=person)
                 out.append(_key(_TAG_BAND, int.from_bytes(d.digest(), "little")))
         m = self.sample_mod
-        out += [_key(_TAG_IMM, int(h)) for h in fp.immutables[fp.immutables % m == 0]]
-        out += [_key(_TAG_PAIR, int(h)) for h in fp.pairs[fp.pairs % m == 0]]
+        # tag over the (32-bit, so unmasked) hash, as _key, for the sampled hashes at once
+        imm = fp.immutables[fp.immutables % m == 0].astype(np.int64)
+        pairs = fp.pairs[fp.pairs % m == 0].astype(np.int64)
+        out += (imm | (_TAG_IMM << 60)).tolist()
+        out += (pairs | (_TAG_PAIR << 60)).tolist()
         return out
+
+
+_U16, _U13 = np.uint32(16), np.uint32(13)
+#: MurmurHash3 fmix32 multipliers (datasketch's _fmix for 32-bit schemes)
+_FMIX32_M1, _FMIX32_M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 
 
 def _fingerprint_keys(keys: PostingKeys, norm: str) -> tuple[Fingerprint, list[int]]:
@@ -471,12 +511,23 @@ def _may_match(fp: Fingerprint, cands: list[dict[str, np.ndarray]], t: Threshold
     im = _shared_counts(fp.immutables, [c["immutables"] for c in cands])
     copy = (sh >= t.copy_min_shared) & (np.maximum(_div(sh, nq_sh), _div(sh, nc_sh)) >= t.copy - eps)
     spin = (im >= t.spin_min_shared) & (np.maximum(_div(im, nq_im), _div(im, nc_im)) >= t.spin - eps)
-    w = _shared_weights(fp.nnq, fp.nnq_w, [c["nnq"] for c in cands])
-    wp = _shared_weights(fp.pairs, fp.pairs_w, [c["pairs"] for c in cands])
+    keep = copy | spin
+    # paraphrase only where it decides anything: not for candidates already kept, and
+    # fact pairs (the largest sets) only where the shared fact weight reaches a floor
+    rest = np.flatnonzero(~keep)
+    if not len(rest):
+        return keep.tolist()
+    w = _shared_weights(fp.nnq, fp.nnq_w, [cands[i]["nnq"] for i in rest])
+    heavy = w >= min(t.paraphrase_min_weight, t.rewrite_min_weight) - eps
+    rest, w = rest[heavy], w[heavy]
+    if not len(rest):
+        return keep.tolist()
+    wp = _shared_weights(fp.pairs, fp.pairs_w, [cands[i]["pairs"] for i in rest])
     nnq = np.sqrt(_div(w, float(fp.nnq_w.sum())) * _div(wp, float(fp.pairs_w.sum())))
     para = ((nnq >= t.paraphrase - eps) & (w >= t.paraphrase_min_weight - eps)) | \
            ((nnq >= t.rewrite - eps) & (w >= t.rewrite_min_weight - eps))
-    return (copy | spin | para).tolist()
+    keep[rest[para]] = True
+    return keep.tolist()
 
 
 def _div(n: np.ndarray, d) -> np.ndarray:

@@ -142,6 +142,18 @@ def _merge(ranges: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e in out]
 
 
+def _merge_sorted(starts: np.ndarray, ends: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """:func:`_merge` of ranges whose starts increase strictly and ends never decrease
+    (shingles in page order), in numpy: a range opens a new group when it starts more
+    than ``gap`` after the previous range's end (that end is the group's largest)."""
+    if not len(starts):
+        return []
+    new = np.flatnonzero(starts[1:] > ends[:-1] + gap) + 1
+    first = np.concatenate([[0], new])
+    last = np.concatenate([new - 1, [len(starts) - 1]])
+    return list(zip(starts[first].tolist(), ends[last].tolist()))
+
+
 def matched_word_ranges(q: Fingerprint, c: dict[str, np.ndarray], method: str) -> list[tuple[int, int]]:
     """Word ranges [i, j) of the page that the candidate explains under ``method``."""
     from originality.fingerprints import IMMUTABLE_WORDS, SHINGLE_WORDS
@@ -149,12 +161,12 @@ def matched_word_ranges(q: Fingerprint, c: dict[str, np.ndarray], method: str) -
     n = q.n_words
     if method == "copy":
         hit = np.flatnonzero(np.isin(q.sh_seq, c["shingles"]))
-        return _merge([(int(i), min(n, int(i) + SHINGLE_WORDS)) for i in hit], gap=0)
+        return _merge_sorted(hit, np.minimum(n, hit + SHINGLE_WORDS), gap=0)
     if method == "spin":
         hit = np.flatnonzero(np.isin(q.im_seq, c["immutables"]))
         iw = q.im_words
         k = min(IMMUTABLE_WORDS, len(iw))
-        return _merge([(int(iw[i]), int(iw[i + k - 1]) + 1) for i in hit], gap=3)
+        return _merge_sorted(iw[hit], iw[hit + k - 1] + 1, gap=3)
     occ = q.nnq_occ
     hit = np.flatnonzero(np.isin(occ.items, c["nnq"]))
     starts = q.tokens.starts

@@ -25,6 +25,7 @@ Redis layout (``prefix`` from the URL, default ``farmscore:idx``)::
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -32,14 +33,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
+
 from originality.errors import CorruptIndexError, IndexNotFoundError
 
 SQLITE_FILE = "index.sqlite3"
 MMAP_BYTES = 1 << 40  # address space only: pages are mapped as they are read
-#: Up to ``?2`` seqs per key of the JSON list ``?1``, comma-joined (NULL: no postings).
+#: The seqs of each key of the JSON list ``?1`` that has at most ``?2`` of them,
+#: comma-joined (NULL: no postings). A longer list is only stepped over (is there a
+#: seq at offset ``?2``?), never joined into a string that would be thrown away.
 _POSTINGS_SQL = """SELECT k.value, (SELECT group_concat(seq) FROM
     (SELECT seq FROM post WHERE post.key = k.value ORDER BY seq LIMIT ?2))
-    FROM json_each(?1) AS k"""
+    FROM json_each(?1) AS k
+    WHERE (SELECT seq FROM post WHERE post.key = k.value ORDER BY seq LIMIT 1 OFFSET ?2)
+    IS NULL"""
 DEFAULT_REDIS_PREFIX = "farmscore:idx"
 
 
@@ -117,16 +124,14 @@ class SQLiteStore:
     def postings(self, keys: list[int], cap: int) -> dict[int, list[int]]:
         """Seqs under each key; keys with more than ``cap`` postings are left out.
 
-        One statement for all keys (a query has ~80): each key costs one B-tree descent
-        that reads at most ``cap + 1`` seqs, so a stop key ("of the U.S. and the") costs
-        no more than a rare one, and no per-key round trip through Python.
+        One statement for all keys (a query has ~80): each key costs two B-tree descents
+        that step over at most ``cap + 1`` seqs, so a stop key ("of the U.S. and the")
+        costs no more than a rare one, and no per-key round trip through Python.
         """
         out = {}
-        for key, seqs in self.db.execute(_POSTINGS_SQL, (json.dumps(keys), cap + 1)):
+        for key, seqs in self.db.execute(_POSTINGS_SQL, (json.dumps(keys), cap)):
             if seqs is not None:
-                seq_list = seqs.split(",")
-                if len(seq_list) <= cap:
-                    out[key] = list(map(int, seq_list))
+                out[key] = list(map(int, seqs.split(",")))
         return out
 
     def pages(self, seqs: list[int]) -> list[PageRow]:
@@ -138,20 +143,18 @@ class SQLiteStore:
                 for r in self.db.execute(q, seqs)]
 
     # ---- writes ---------------------------------------------------------------------
-    def write(self, rows: list[PageRow], postings: list[tuple[int, int]]) -> list[PageRow]:
-        """Add pages (``seq`` assigned here) and postings in one transaction."""
+    def write(self, rows: list[PageRow], keys: list[list[int]]) -> list[PageRow]:
+        """Add pages (``seq`` assigned here) and their posting keys (``keys[i]`` are
+        ``rows[i]``'s) in one transaction."""
         with self._tx() as db:
             last = db.execute("SELECT coalesce(max(seq), 0) FROM pages").fetchone()[0]
-            remap = {}
             for i, r in enumerate(rows, start=1):
-                remap[r.seq] = last + i
                 r.seq = last + i
             db.executemany("INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)",
                            [(r.seq, r.id, r.url, r.published, r.text_hash, r.n_words, r.fp)
                             for r in rows])
-            # in key order: neighbouring inserts land in the same B-tree pages
             db.executemany("INSERT OR IGNORE INTO post VALUES (?, ?)",
-                           sorted((k, remap[s]) for k, s in postings))
+                           _key_order([r.seq for r in rows], keys))
         return rows
 
     def _tx(self):
@@ -175,6 +178,16 @@ class SQLiteStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _key_order(seqs: list[int], keys: list[list[int]]):
+    """(key, seq) of every posting, sorted: neighbouring inserts land in the same B-tree
+    pages. Sorted as two int64 arrays (keys are 63-bit), not as Python tuples."""
+    counts = np.fromiter(map(len, keys), np.int64, len(keys))
+    k = np.fromiter(itertools.chain.from_iterable(keys), np.int64, int(counts.sum()))
+    s = np.repeat(np.asarray(seqs, dtype=np.int64), counts)
+    order = np.lexsort((s, k))
+    return zip(k[order].tolist(), s[order].tolist())
 
 
 def parse_redis_url(url: str) -> tuple[str, str]:
@@ -265,7 +278,7 @@ class RedisStore:
                                pub.decode() if pub else None, g("th"), int(g("nw")), g("fp")))
         return out
 
-    def write(self, rows: list[PageRow], postings: list[tuple[int, int]]) -> list[PageRow]:
+    def write(self, rows: list[PageRow], keys: list[list[int]]) -> list[PageRow]:
         """Claim ids (HSETNX, so concurrent writers never both add one id), then write."""
         if not rows:
             return []
@@ -276,21 +289,21 @@ class RedisStore:
             remap[r.seq] = last - len(rows) + 1 + i
             pipe.hsetnx(self.k_ids, r.id, remap[r.seq])
         claimed = pipe.execute()
-        kept, kept_old = [], set()
-        for r, ok in zip(rows, claimed):
+        kept, kept_keys = [], []
+        for r, ks, ok in zip(rows, keys, claimed):
             if ok:  # lost claims: another writer added that id first
-                kept_old.add(r.seq)
                 r.seq = remap[r.seq]
                 kept.append(r)
+                kept_keys.append(ks)
         tx = self.r.pipeline(transaction=True)
         for r in kept:
             tx.hset(self._pg(r.seq), mapping={
                 "id": r.id, "url": r.url or "", "published": r.published or "",
                 "th": r.text_hash, "nw": r.n_words, "fp": r.fp})
         by_key: dict[int, list[int]] = {}
-        for k, s in postings:
-            if s in kept_old:
-                by_key.setdefault(k, []).append(remap[s])
+        for r, ks in zip(kept, kept_keys):
+            for k in ks:
+                by_key.setdefault(k, []).append(r.seq)
         for k, ss in by_key.items():
             tx.sadd(self._post(k), *ss)
         tx.execute()

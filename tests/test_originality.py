@@ -208,6 +208,21 @@ def test_stop_keys_are_ignored(locations, seeds, seed_expectations):
         assert index.query(text) == []  # every key is now a stop key
 
 
+def test_numpy_minhash_is_datasketch_minhash():
+    """Posting keys use MinHash values computed in numpy; they must be datasketch's."""
+    import numpy as np
+
+    from originality.index import PostingKeys
+
+    keys = PostingKeys(num_perm=64, lsh_threshold=0.4, sample_mod=8)
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 5, 64, 400, 3000):
+        shingles = np.unique(rng.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32))
+        ref = keys.minhash(shingles).hashvalues
+        got = keys.minhash_values(shingles)
+        assert got.dtype == ref.dtype and got.tobytes() == ref.tobytes()
+
+
 @pytest.mark.data
 def test_worker_processes_build_the_same_index(tmp_path):
     from training.corpus import bbc_articles
