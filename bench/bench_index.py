@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--query-existing", action="store_true",
                     help="--location already holds this run's --n pages (built with --keep, same "
                          "--seed/--mutate): regenerate them without adding, only query")
+    ap.add_argument("--preload", action="store_true",
+                    help="local backend: read the whole index into SQLite's own page cache at "
+                         "open (see SQLiteStore.preload), so queries never wait for the disk")
     ap.add_argument("--build-minutes", type=float, default=None,
                     help="stop adding after this long and query what was built")
     args = ap.parse_args(argv)
@@ -111,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(loc, ignore_errors=True)
     else:
         loc = args.location or f"redis://127.0.0.1:6379/0?prefix=farmscore-bench:{uuid.uuid4().hex[:8]}"
-    index = open_index(loc, create=not args.query_existing, workers=args.workers)
+    p0 = time.perf_counter()
+    index = open_index(loc, create=not args.query_existing, workers=args.workers,
+                       preload=args.preload)
+    if args.preload:
+        print(f"preload: {time.perf_counter() - p0:.1f} s, RSS {rss_split_mb()}", flush=True)
     redis_before = index.size_bytes() if args.backend == "redis" else 0
     rss0 = rss_mb()
     kept: list[tuple[str, str]] = []  # (id, text) of pages later used as query sources

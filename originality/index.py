@@ -546,7 +546,7 @@ def _evidence(doc: Document, fp: Fingerprint, ranges: list[tuple[int, int]]) -> 
     return out
 
 
-def open_index(location: str, create: bool = True, **kwargs) -> Index:
+def open_index(location: str, create: bool = True, preload: bool = False, **kwargs) -> Index:
     """Open (or create) an index: a directory path for local files, or a Redis URL.
 
     ``redis://host:port/db?prefix=name`` keeps the index in Redis under ``name:*`` so
@@ -556,9 +556,9 @@ def open_index(location: str, create: bool = True, **kwargs) -> Index:
     """
     loc = str(location)
     if loc.startswith(("redis://", "rediss://", "unix://")):
-        store = RedisStore(loc, create=create)
+        store = RedisStore(loc, create=create)  # in memory already: ``preload`` is moot
     else:
-        store = SQLiteStore(loc, create=create)
+        store = SQLiteStore(loc, create=create, preload=preload)
     try:
         return Index(store, create=create, **kwargs)
     except Exception:

@@ -66,7 +66,7 @@ class PageRow:
 class SQLiteStore:
     """An index in one SQLite file: reopens instantly, B-tree lookups, atomic batches."""
 
-    def __init__(self, path: str | os.PathLike, create: bool = True):
+    def __init__(self, path: str | os.PathLike, create: bool = True, preload: bool = False):
         self.path = Path(path)
         file = self.path / SQLITE_FILE
         if self.path.exists() and not self.path.is_dir():
@@ -84,8 +84,31 @@ class SQLiteStore:
             # reads straight from the OS page cache, no copy into SQLite's own cache
             self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if preload:
+                self.preload()
         except sqlite3.DatabaseError as exc:
             raise CorruptIndexError(f"{file} is not a readable index: {exc}") from None
+
+    def preload(self) -> None:
+        """Read the whole index into this connection's own page cache, once.
+
+        Why: a query reads ~90 posting pages and ~18 page rows from random places in the
+        file. Left to the OS page cache, those pages are reclaimed whenever the machine
+        wants memory (this VM's kernel reclaims cold file pages even with memory free), and
+        the query's tail becomes disk reads: p99 16-19 ms at 1M pages against 4-5 ms p50.
+        SQLite's own cache is process memory the kernel cannot reclaim without swap.
+        Costs as much memory as the file (plus ~10 %) per process, and a full read at open.
+        """
+        size_kb = (self.file.stat().st_size + (1 << 20)) // 1024 if self.file.exists() else 0
+        self.db.execute(f"PRAGMA cache_size=-{int(size_kb * 1.15) + 65536}")
+        self.db.execute("PRAGMA mmap_size=0")  # mapped pages would bypass the cache
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "post" in tables:
+            self.db.execute("SELECT count(*) FROM post").fetchone()  # every leaf of the B-tree
+        if "pages" in tables:
+            # the rows and their overflow pages (a fingerprint spans several), and the id index
+            self.db.execute("SELECT count(*) FROM pages WHERE substr(fp, -1) IS NOT NULL").fetchone()
+            self.db.execute("SELECT count(*) FROM (SELECT id FROM pages ORDER BY id)").fetchone()
 
     # ---- metadata -------------------------------------------------------------------
     def read_meta(self) -> dict | None:

@@ -469,3 +469,16 @@ def test_heading_lines_and_possessives_give_no_names_of_their_own():
     assert word_hash("n:lumpur") in items and word_hash("n:lumpur's") not in items
     # a sentence on a line of its own that ends with a period keeps its names
     assert word_hash("n:bessent") in _name_items("Trump met Bessent and Greer in Geneva.")
+
+
+def test_preloaded_index_answers_as_the_plain_one(tmp_path, seeds, seed_expectations):
+    """Preloading changes where pages are read from, never what a query returns."""
+    loc = str(tmp_path / "idx")
+    with open_index(loc) as index:
+        index.add([{"id": "orig", "text": _text(seeds, seed_expectations)},
+                   {"id": "other", "text": seeds["004"]}])
+        plain = [(m.id, m.method, m.similarity) for m in index.query(seeds["001"])]
+    with open_index(loc, create=False, preload=True) as index:
+        assert index.store.db.execute("PRAGMA mmap_size").fetchone()[0] == 0
+        assert [(m.id, m.method, m.similarity) for m in index.query(seeds["001"])] == plain
+        assert plain and plain[0][0] == "orig"
