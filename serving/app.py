@@ -92,7 +92,12 @@ class ApiState:
         from scoring.score import build_scorer
 
         s = self.settings
-        scorer = build_scorer(index=s.index, max_chars=s.max_text_chars)
+        index = s.index
+        if index and s.index_preload:
+            from originality import open_index
+
+            index = open_index(index, create=False, preload=True)
+        scorer = build_scorer(index=index, max_chars=s.max_text_chars)
         score_item(scorer, Item("text", "warmup", "text", WARMUP_TEXT), False, False)
         # The reference tables and model are millions of long-lived objects: a full garbage
         # collection walking them costs ~76 ms, a latency spike every few hundred requests.

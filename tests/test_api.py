@@ -419,7 +419,8 @@ class TestReadiness:
 
 
 class TestOriginalityIndex:
-    def test_configured_index_finds_the_source(self, tmp_path):
+    @pytest.mark.parametrize("preload", [False, True])
+    def test_configured_index_finds_the_source(self, tmp_path, preload):
         from originality import open_index
 
         loc = str(tmp_path / "index")
@@ -427,7 +428,7 @@ class TestOriginalityIndex:
         with open_index(loc, create=True) as idx:
             idx.add([{"id": "orig-004", "text": orig, "url": "https://orig.example/4",
                       "published": "2025-01-01"}])
-        with TestClient(create_app(settings(index=loc))) as c:
+        with TestClient(create_app(settings(index=loc, index_preload=preload))) as c:
             assert c.get("/readyz").json()["checks"]["index"] == {"ok": True, "detail": "1 pages"}
             r = c.post("/v1/score", json={"id": "copy", "text": orig})
             assert r.status_code == 200
