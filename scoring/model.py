@@ -26,6 +26,14 @@ from scoring.rules import signals_from_features
 
 MODEL_FILE = "model.json"
 HEADS = ("quality", "originality")
+#: Decimals of the reported scores. The verdict is read off the scores as reported, so a
+#: reader can check it; thresholds are chosen at this precision (``training.train``).
+SCORE_DECIMALS = 4
+
+
+def reported(score: float) -> float:
+    """A score as farmscore reports it (and compares it with the thresholds)."""
+    return round(score, SCORE_DECIMALS)
 
 
 class RowPredictor:
@@ -160,8 +168,7 @@ class ModelScorer:
                 for i, f in enumerate(feature_dicts)]
 
     def _record(self, features: dict[str, float], quality: float, originality: float) -> dict:
-        # the verdict is read off the scores as reported, so a reader can check it
-        originality, quality = round(originality, 4), round(quality, 4)
+        originality, quality = reported(originality), reported(quality)
         return {"originality": originality, "quality": quality,
                 "verdict": self.verdict(originality, quality),
                 "signals": {k: round(v, 4) for k, v in signals_from_features(features).items()}}

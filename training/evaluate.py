@@ -71,7 +71,7 @@ def table(rows: list[dict], title: str) -> str:
 
 def evaluate(data: dict | None = None, tfidf=None, progress: bool = True) -> dict:
     """Scores of the shipped model and both baselines on both test sets."""
-    from scoring.model import ModelScorer
+    from scoring.model import ModelScorer, reported
     from training.baselines import TfidfBaseline, gopher_scores
     from training.dataset import build_dataset, split_texts
 
@@ -93,7 +93,7 @@ def evaluate(data: dict | None = None, tfidf=None, progress: bool = True) -> dic
         }
         pages = data[split]["pages"]
         clean = np.array([not pg["techniques"] for pg in pages])
-        verdict = np.array([model.verdict(round(1 - o, 4), round(1 - q, 4))
+        verdict = np.array([model.verdict(reported(1 - o), reported(1 - q))
                             for q, o in zip(p["quality"], p["originality"])])
         verdicts, farm = verdict != "ok", verdict == "farm"
         result[split] = {

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from farmscore.config import models_dir
-from scoring.model import HEADS, MODEL_FILE
+from scoring.model import HEADS, MODEL_FILE, SCORE_DECIMALS
 
 TARGETS = {"quality": "quality_bad", "originality": "unoriginal"}
 PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 20,
@@ -128,12 +128,12 @@ def out_of_fold_clean(data: dict, heads: dict, folds: int = OOF_FOLDS,
     clean = np.array([not p["techniques"] for p in pages])
     fold = np.array([int(hashlib.sha1(f"fold:{source_of(p)}".encode()).hexdigest()[:6], 16) % folds
                      for p in pages])
+    y = {h: np.array([p[TARGETS[h]] for p in pages]) for h in HEADS}
     out: dict[str, list[np.ndarray]] = {h: [] for h in HEADS}
     for k in range(folds):
         fit, held = fold != k, (fold == k) & clean
         for h in HEADS:
-            y = np.array([p[TARGETS[h]] for p in pages])
-            booster = lgb.train(PARAMS, lgb.Dataset(tr["x"][fit], y[fit]),
+            booster = lgb.train(PARAMS, lgb.Dataset(tr["x"][fit], y[h][fit]),
                                 num_boost_round=max(1, heads[h]["best_iteration"]))
             out[h].append(booster.predict(tr["x"][held], num_threads=2))
         if progress:
@@ -159,9 +159,10 @@ def _common_quantile(p: dict[str, np.ndarray], target: float) -> tuple[float, di
 
 
 def _score_threshold(p_min: float) -> float:
-    """The score (1 - P) at or below which a page is flagged, rounded down to the 4 decimals
+    """The score (1 - P) at or below which a page is flagged, rounded down to the decimals
     the scores are reported with (so the verdict matches the printed score)."""
-    return math.floor(round((1.0 - p_min) * 1e4, 6)) / 1e4  # round: 1 - 0.9 is 0.0999...
+    scale = 10 ** SCORE_DECIMALS
+    return math.floor(round((1.0 - p_min) * scale, 6)) / scale  # round: 1 - 0.9 is 0.0999...
 
 
 def thresholds(data: dict, boosters: dict, heads: dict,
