@@ -71,18 +71,60 @@ def test_rewrites_keep_the_facts_and_lose_the_wording(kits, bbc):
     assert np.median(shingles) <= 0.4, np.median(shingles)
 
 
-def test_rewrites_keep_most_quotes_verbatim(kits, bbc):
-    """Up to 40 % of a rewrite's sentences are left out (summaries); what stays keeps its quotes."""
+def _verbatim_quotes(bbc, kit) -> tuple[int, int]:
+    """(quotes of the originals found verbatim in their rewrites, quotes of 3+ words)."""
     kept = total = 0
     for i, a in enumerate(bbc):
-        page = rewrite(a.text, random.Random(i), kits["test"])
+        page = rewrite(a.text, random.Random(i), kit)
         quotes = [q for par in a.body.split("\n") if par.count('"') % 2 == 0
                   for q in re.findall(r'"([^"]{12,400})"', par)]
         for q in quotes:
             if len(q.split()) >= 3:
                 total += 1
                 kept += q.strip().rstrip(",.") in page
-    assert total > 20 and kept >= 0.5 * total
+    return kept, total
+
+
+def test_rewrites_keep_most_quotes_verbatim(kits, bbc, monkeypatch):
+    """Up to 60 % of a rewrite's sentences are left out (summaries); what stays keeps most
+    of its quotes, unless the rewrite is loose."""
+    import training.simulator as sim
+
+    monkeypatch.setattr(sim, "LOOSE_REWRITE_SHARE", 0.0)
+    kept, total = _verbatim_quotes(bbc, kits["test"])
+    assert total > 20 and kept >= 0.4 * total
+    monkeypatch.setattr(sim, "LOOSE_REWRITE_SHARE", 1.0)
+    loose_kept, loose_total = _verbatim_quotes(bbc, kits["test"])
+    assert loose_total == total and loose_kept < 0.6 * kept
+
+
+def test_loose_rewrites_shorten_names(kits, bbc, monkeypatch):
+    """A loose rewrite gives some two-word names by the surname alone, as translations and
+    free summaries do; a strict one keeps every name whole."""
+    import training.simulator as sim
+
+    def full_names_kept(share: float) -> float:
+        monkeypatch.setattr(sim, "LOOSE_REWRITE_SHARE", share)
+        hit = n = 0
+        for i, a in enumerate(bbc):
+            names = set(re.findall(r"\b(?:Mr |Ms )?([A-Z][a-z]+ [A-Z][a-z]{3,})\b", a.body))
+            page = rewrite(a.text, random.Random(i), kits["test"])
+            for name in names:
+                if name.split()[-1] in page:
+                    n += 1
+                    hit += name in page
+        return hit / n
+
+    assert full_names_kept(1.0) < full_names_kept(0.0) - 0.1
+
+
+def test_drift_name():
+    from training.simulator import drift_name as sim_drift
+
+    rng = random.Random(0)
+    outs = {sim_drift("Scott Bessent", rng) for _ in range(200)}
+    assert outs <= {"Scott Bessent", "Bessent", "SB"} and "Bessent" in outs
+    assert {sim_drift("Malaysia", rng) for _ in range(20)} == {"Malaysia"}
 
 
 def test_page_labels_follow_the_techniques(kits, bbc):

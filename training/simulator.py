@@ -292,14 +292,16 @@ def _fill(carrier: str, names: list[str], numbers: list[str], rng: random.Random
 
 
 def rewrite_sentence(sentence: str, rng: random.Random, kit: Kit, own: float = 0.0,
-                     quote_keep: float = 0.85) -> list[str]:
+                     quote_keep: float = 0.85, loose: bool = False) -> list[str]:
     """One source sentence said again: its facts in borrowed wording; each quote verbatim
     with probability ``quote_keep``, else left out (reported without quoting: its names
-    and numbers stay in the rewritten sentence, its words go)."""
+    and numbers stay in the rewritten sentence, its words go). ``loose``: names drift."""
     quotes = [q.strip() for q in _QUOTED_RE.findall(sentence) if len(q.split()) >= 3]
     plain = _QUOTED_RE.sub(" ", sentence)
     slots = sentence_slots(plain)
     names = [plain[a:b] for a, b, k in slots if k == "name"]
+    if loose:
+        names = [drift_name(n, rng) for n in names]
     numbers = [plain[a:b] for a, b, k in slots if k == "number"]
     out: list[str] = []
     if names or numbers or not quotes:
@@ -325,13 +327,36 @@ def quote_whole_sentences(par: str) -> list[str]:
     return out
 
 
+#: Share of rewrites that are *loose*: the facts themselves drift, as in a translation round
+#: trip or a free summary ("Scott Bessent" becomes "Bessent", a name comes back transliterated,
+#: a quote is reported in other words). Their fact overlap with the source falls to where
+#: follow-up stories on the same events sit, so the other evidence on the page has to tell.
+LOOSE_REWRITE_SHARE = 0.4
+
+
+def drift_name(name: str, rng: random.Random) -> str:
+    """A name as a loose rewrite may give it: the surname alone, the initials of an
+    organisation, or unchanged."""
+    parts = name.split()
+    if len(parts) > 1 and rng.random() < 0.6:
+        if all(p[:1].isupper() for p in parts) and rng.random() < 0.3:
+            return "".join(p[0] for p in parts)
+        return parts[-1]
+    return name
+
+
 def rewrite(text: str, rng: random.Random, kit: Kit) -> str:
     """Every sentence rewritten around its facts. Per page, drawn at random: the share of
     sentences kept word for word (0-30 %), left out (a rewrite that summarises, 0-60 %),
     of slots that keep the borrowed sentence's own fact (0-25 %), and of quotes kept
-    verbatim (30-100 %; the others are reported in other words, as generated rewrites do)."""
+    verbatim (30-100 %; the others are reported in other words, as generated rewrites do).
+    A loose rewrite (``LOOSE_REWRITE_SHARE``) keeps fewer facts as they were: more borrowed
+    facts (25-60 %), fewer verbatim quotes (0-50 %), and names shortened (:func:`drift_name`)."""
     keep, drop, own = rng.uniform(0.0, 0.3), rng.uniform(0.0, 0.6), rng.uniform(0.0, 0.25)
     quote_keep = rng.uniform(0.3, 1.0)
+    loose = rng.random() < LOOSE_REWRITE_SHARE
+    if loose:
+        own, quote_keep = rng.uniform(0.25, 0.6), rng.uniform(0.0, 0.5)
     pars = paragraphs(text)
     title, body = pars[0], pars[1:] or pars
     out_sents: list[str] = []
@@ -340,7 +365,8 @@ def rewrite(text: str, rng: random.Random, kit: Kit) -> str:
             r = rng.random()
             if r < drop:
                 continue
-            out_sents += [s] if r < drop + keep else rewrite_sentence(s, rng, kit, own, quote_keep)
+            out_sents += [s] if r < drop + keep else rewrite_sentence(s, rng, kit, own, quote_keep,
+                                                                      loose)
     if not out_sents:
         return text
     pars_out, i = [], 0
