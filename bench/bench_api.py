@@ -11,7 +11,8 @@ What it measures, and why this way:
   to the end) at 1, 10 and 50 concurrent clients: requests/s, p50 and p99 latency. The
   client is an asyncio httpx client by default (no extra install) or ``wrk`` (C, much
   lighter, so less of the 2 cores goes to the load generator);
-* batch requests of ``--batch`` articles: articles/s, with 1 and ``--workers`` clients;
+* batch requests of ``--batch`` distinct BBC articles of 4-7 KB (the shared data set):
+  articles/s, with 1 and ``--workers`` clients;
 * in-process costs of the same article (scoring, request validation, JSON encoding), so the
   HTTP overhead can be told apart from the scoring cost.
 
@@ -48,6 +49,15 @@ def article(nbytes: int) -> str:
         return text
     cut = text.encode()[:nbytes].decode("utf-8", "ignore")
     return cut[:cut.rfind(" ")]
+
+
+def batch_articles(n: int, min_kb: float = 4.0, max_kb: float = 7.0) -> list[str]:
+    """Up to ``n`` distinct BBC News articles of ``min_kb``..``max_kb`` KB (UTF-8): a batch
+    of one text repeated would score the same words over and over, which real crawls don't."""
+    from training.corpus import bbc_articles
+
+    return [a.text for a in bbc_articles()
+            if min_kb * 1000 <= len(a.text.encode()) <= max_kb * 1000][:n]
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -91,16 +101,18 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-async def load(base: str, body: bytes, concurrency: int, requests: int, seconds: float,
-               warmup: int = 20) -> dict:
-    """``concurrency`` clients sending ``body`` back to back; latency per request."""
+async def load(base: str, body: bytes | list[bytes], concurrency: int, requests: int,
+               seconds: float, warmup: int = 20) -> dict:
+    """``concurrency`` clients sending ``body`` (or the bodies of a list, in turn) back to
+    back; latency per request."""
+    bodies = body if isinstance(body, list) else [body]
     lat: list[float] = []
     statuses: dict[int, int] = {}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120,
                                  headers={"content-type": "application/json"}) as client:
-        for _ in range(warmup):
-            await client.post("/v1/score", content=body)
+        for i in range(warmup):
+            await client.post("/v1/score", content=bodies[i % len(bodies)])
         sent = 0
         stop_at = time.perf_counter() + seconds
 
@@ -109,7 +121,7 @@ async def load(base: str, body: bytes, concurrency: int, requests: int, seconds:
             while sent < requests and time.perf_counter() < stop_at:
                 sent += 1
                 t = time.perf_counter()
-                r = await client.post("/v1/score", content=body)
+                r = await client.post("/v1/score", content=bodies[sent % len(bodies)])
                 lat.append(time.perf_counter() - t)
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
@@ -190,6 +202,8 @@ def main() -> int:
     ap.add_argument("--article-bytes", type=int, default=5200, help="size of the article (default ~5 KB)")
     ap.add_argument("--batch", type=int, default=100, help="articles per batch request")
     ap.add_argument("--batch-requests", type=int, default=30, help="max batch requests per level")
+    ap.add_argument("--batch-articles", type=int, default=600,
+                    help="distinct BBC articles of 4-7 KB the batches are made of")
     ap.add_argument("--skip-single", action="store_true")
     ap.add_argument("--skip-batch", action="store_true")
     args = ap.parse_args()
@@ -225,12 +239,17 @@ def main() -> int:
                 print(f"| {c} | {r['n']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
                       f"{r['statuses']} |", flush=True)
         if not args.skip_batch:
-            batch = json.dumps({"pages": [{"id": i, "text": text} for i in range(args.batch)]}).encode()
-            print(f"\nBatch requests of {args.batch} articles ({len(batch) / 1e6:.2f} MB each; at most "
+            arts = batch_articles(args.batch_articles)
+            batches = [json.dumps({"pages": [{"id": f"{b}-{i}", "text": arts[(b * args.batch + i) % len(arts)]}
+                                             for i in range(args.batch)]}).encode()
+                       for b in range(max(1, len(arts) // args.batch))]
+            kb = sum(len(a.encode()) for a in arts) / len(arts) / 1000
+            print(f"\nBatch requests of {args.batch} distinct BBC articles ({len(arts)} in turn, mean "
+                  f"{kb:.1f} KB; {len(batches[0]) / 1e6:.2f} MB per request; at most "
                   f"{args.batch_requests} requests or {args.seconds:g} s per level):\n")
             print("| clients | batches | articles/s | p50 ms/batch | statuses |\n|---|---|---|---|---|")
             for c in sorted({1, max(1, args.workers), 2}):
-                r = asyncio.run(load(base, batch, c, args.batch_requests, args.seconds, warmup=2))
+                r = asyncio.run(load(base, batches, c, args.batch_requests, args.seconds, warmup=2))
                 print(f"| {c} | {r['n']} | {r['rps'] * args.batch:.0f} | {r['p50']:.0f} | "
                       f"{r['statuses']} |", flush=True)
     finally:

@@ -45,6 +45,10 @@ class OriginalityExtractor:
         "orig_facts_weight",  # log(1 + rarity weight of the shared facts)
         "orig_quotes_in_source",  # share of the page's quoted-speech 3-grams in the source
         "orig_quote_shingles",  # log(1 + the page's quote 3-grams): is the share above telling?
+        # schema 3: numbers apart from names. A rewrite keeps its source's numbers; a story
+        # on the same subject but other events shares names and few numbers.
+        "orig_numbers_in_source",  # share of the page's distinct numbers in the source
+        "orig_numbers_shared",  # log(1 + how many): is the share above telling?
     )
 
     def __init__(self, index: "Index | str | None" = None, copy_threshold: float = 0.5,
@@ -109,6 +113,8 @@ class OriginalityExtractor:
             "orig_facts_weight": math.log1p(s.facts_shared_weight),
             "orig_quotes_in_source": s.quotes_in_source,
             "orig_quote_shingles": math.log1p(s.quote_shingles),
+            "orig_numbers_in_source": s.numbers_in_source,
+            "orig_numbers_shared": math.log1p(s.numbers_shared),
         })
         source = src.to_source()
         source["matched"] = source["matched"][: self.max_evidence]

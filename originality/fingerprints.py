@@ -171,6 +171,7 @@ class NNQ:
     items: np.ndarray  # uint32 hash per occurrence, text order
     weights: np.ndarray  # float per occurrence
     spans: np.ndarray  # (n, 2) char spans
+    numbers: np.ndarray | None = None  # sorted unique uint32 hashes of the numbers alone
 
 
 def title_line_words(norm: str, tok: Tokens, stop: np.ndarray) -> np.ndarray:
@@ -232,8 +233,9 @@ def nnq_items(norm: str, tok: Tokens, word_hashes: np.ndarray | None = None,
     digits = [m.group().replace(",", "") for m in found]
     starts.append(np.fromiter(map(_START, found), np.int64, len(found)))
     ends.append(np.fromiter(map(_END, found), np.int64, len(found)))
-    hashes.append(np.fromiter(map(zlib.crc32, map(str.encode, map("d:".__add__, digits))),
-                              np.int64, len(found)))
+    number_hashes = np.fromiter(map(zlib.crc32, map(str.encode, map("d:".__add__, digits))),
+                                np.int64, len(found))
+    hashes.append(number_hashes)
     weights.append(np.where(np.fromiter(map(len, digits), np.int64, len(found)) > 2,
                             LONG_NUMBER_WEIGHT, SHORT_NUMBER_WEIGHT).astype(np.float64))
     for m in _QUOTE_RE.finditer(norm):
@@ -254,7 +256,8 @@ def nnq_items(norm: str, tok: Tokens, word_hashes: np.ndarray | None = None,
     s, e, h, w = (np.concatenate(x) for x in (starts, ends, hashes, weights))
     order = np.lexsort((w, h, e, s))  # text order: (start, end, hash, weight)
     return NNQ(items=h[order].astype(np.uint32), weights=w[order],
-               spans=np.stack([s[order], e[order]], axis=1))
+               spans=np.stack([s[order], e[order]], axis=1),
+               numbers=np.unique(number_hashes.astype(np.uint32)))
 
 
 def _word_lengths(words: list[str]) -> np.ndarray:
@@ -323,6 +326,7 @@ class Fingerprint:
     im_words: np.ndarray | None = None
     nnq_occ: NNQ | None = None
     quotes: np.ndarray | None = None  # sorted unique quote 3-gram hashes (see quote_items)
+    numbers: np.ndarray | None = None  # sorted unique hashes of the page's numbers
     extra: dict = field(default_factory=dict)
 
 
@@ -348,6 +352,7 @@ def fingerprint(doc: Document | str, keep_positions: bool = False) -> Fingerprin
         fp.nnq_w, fp.pairs_w = nnq_w, pairs_w
         fp.tokens, fp.sh_seq, fp.im_seq, fp.im_words, fp.nnq_occ = tok, sh_seq, im_seq, im_words, occ
         fp.quotes = quote_items(occ, tok)
+        fp.numbers = occ.numbers
     return fp
 
 

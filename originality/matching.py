@@ -60,6 +60,9 @@ class Scores:
     facts_shared_weight: float = 0.0
     quote_shingles: int = 0  # distinct quote 3-grams on the page (query side only)
     quotes_in_source: float = 0.0  # share of them the candidate has
+    numbers: int = 0  # distinct numbers on the page (query side only)
+    numbers_shared: int = 0  # how many of them the candidate has
+    numbers_in_source: float = 0.0  # their share
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -103,6 +106,13 @@ def score(q: Fingerprint, c: dict[str, np.ndarray]) -> Scores:
     quotes = q.quotes if q.quotes is not None else np.zeros(0, np.uint32)
     s.quote_shingles = len(quotes)
     s.quotes_in_source = _ratio(len(_shared(quotes, c["nnq"])), len(quotes))
+    # a rewrite, a summary or a translation keeps its source's numbers (dates, amounts,
+    # scores, counts) even where it changes every word and some names; another story on
+    # the same subject (a match report beside its preview) shares names, not numbers
+    numbers = q.numbers if q.numbers is not None else np.zeros(0, np.uint32)
+    s.numbers = len(numbers)
+    s.numbers_shared = len(_shared(numbers, c["nnq"]))
+    s.numbers_in_source = _ratio(s.numbers_shared, s.numbers)
     return s
 
 

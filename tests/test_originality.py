@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import random
 import re
 import sqlite3
@@ -482,3 +483,35 @@ def test_preloaded_index_answers_as_the_plain_one(tmp_path, seeds, seed_expectat
         assert index.store.db.execute("PRAGMA mmap_size").fetchone()[0] == 0
         assert [(m.id, m.method, m.similarity) for m in index.query(seeds["001"])] == plain
         assert plain and plain[0][0] == "orig"
+
+
+def test_numbers_tell_a_rewrite_from_another_story_on_the_same_subject(tmp_path):
+    """A rewrite keeps its source's numbers even when its words and some names change; a
+    report of the next match between the same sides shares the names, not the numbers."""
+    preview = ("Scotland face Italy at Murrayfield on Saturday 26 February, kick-off 1400 GMT.\n\n"
+               "Coach Matt Williams has lost 7 of his 8 Six Nations games, and Italy won 20-14 "
+               "in Rome last year. Williams said Paterson would start at full-back.")
+    rewrite = ("At Murrayfield, Scotland host Italy on Saturday 26 February (1400 GMT).\n\n"
+               "Williams, who has won one of 8 Six Nations matches and lost 7, saw his side beaten "
+               "20-14 by Italy in Rome a year ago. Paterson starts at full-back, Williams said.")
+    report = ("Scotland beat Italy 18-10 at Murrayfield thanks to six Paterson penalties.\n\n"
+              "Matt Williams saw his side lead 6-3 at the break before Paterson kicked four more "
+              "as Italy tired; Williams called it a clinical win in front of 60,000.")
+    from originality.matching import score
+
+    src = fingerprint(preview)
+    sets = {"shingles": src.shingles, "immutables": src.immutables, "nnq": src.nnq, "pairs": src.pairs}
+    rw = score(fingerprint(rewrite, keep_positions=True), sets)
+    rp = score(fingerprint(report, keep_positions=True), sets)
+    assert (rw.numbers, rw.numbers_shared, rw.numbers_in_source) == (6, 6, 1.0)  # 26 1400 7 8 20 14
+    assert rp.numbers_shared == 0 and rp.numbers_in_source == 0.0  # 18-10, 6-3, 60,000: its own
+    assert rp.facts > 0.3  # ... though it shares the names
+    # through the extractor, with the preview indexed
+    index = open_index(str(tmp_path / "idx"), create=True)
+    index.add([{"id": "preview", "text": preview, "published": "2005-02-24"}])
+    feats = OriginalityExtractor(index=index).extract(Document.from_text(rewrite), page_id="rw").features
+    index.close()
+    assert feats["orig_has_match"] == 1.0 and feats["orig_numbers_in_source"] == 1.0
+    assert feats["orig_numbers_shared"] == pytest.approx(math.log1p(6))
+    none = OriginalityExtractor(index=None).extract(Document.from_text(rewrite)).features
+    assert none["orig_numbers_in_source"] == none["orig_numbers_shared"] == 0.0

@@ -327,8 +327,8 @@ def quote_whole_sentences(par: str) -> list[str]:
     return out
 
 
-#: Share of rewrites that are *loose*: the facts themselves drift, as in a translation round
-#: trip or a free summary ("Scott Bessent" becomes "Bessent", a name comes back transliterated,
+#: Share of rewrites that are *loose*: no sentence survives word for word and the facts
+#: themselves drift, as in a translation round trip or a free summary ("Scott Bessent" becomes "Bessent", a name comes back transliterated,
 #: a quote is reported in other words). Their fact overlap with the source falls to where
 #: follow-up stories on the same events sit, so the other evidence on the page has to tell.
 LOOSE_REWRITE_SHARE = 0.4
@@ -350,13 +350,14 @@ def rewrite(text: str, rng: random.Random, kit: Kit) -> str:
     sentences kept word for word (0-30 %), left out (a rewrite that summarises, 0-60 %),
     of slots that keep the borrowed sentence's own fact (0-25 %), and of quotes kept
     verbatim (30-100 %; the others are reported in other words, as generated rewrites do).
-    A loose rewrite (``LOOSE_REWRITE_SHARE``) keeps fewer facts as they were: more borrowed
-    facts (25-60 %), fewer verbatim quotes (0-50 %), and names shortened (:func:`drift_name`)."""
+    A loose rewrite (``LOOSE_REWRITE_SHARE``) keeps no sentence word for word and fewer facts
+    as they were: more borrowed facts (25-60 %), fewer verbatim quotes (0-50 %), and names
+    shortened (:func:`drift_name`)."""
     keep, drop, own = rng.uniform(0.0, 0.3), rng.uniform(0.0, 0.6), rng.uniform(0.0, 0.25)
     quote_keep = rng.uniform(0.3, 1.0)
     loose = rng.random() < LOOSE_REWRITE_SHARE
     if loose:
-        own, quote_keep = rng.uniform(0.25, 0.6), rng.uniform(0.0, 0.5)
+        keep, own, quote_keep = 0.0, rng.uniform(0.25, 0.6), rng.uniform(0.0, 0.5)
     pars = paragraphs(text)
     title, body = pars[0], pars[1:] or pars
     out_sents: list[str] = []
