@@ -369,7 +369,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         items = [it for _, it in todo]
         if items:
             scored = await _run(lambda flag: score_items(state.scorer, items, explain, include_text,
-                                                         flag.is_set), deadline, "batch")
+                                                         flag.is_set, s.batch_threads), deadline, "batch")
             for (i, _), rec in zip(todo, scored):
                 results[i] = rec
         n_err = 0

@@ -54,6 +54,8 @@ class Settings:
     #: is GIL-bound Python, so more threads add no throughput, only interleave requests;
     #: 2 keeps one huge page from blocking every small one behind it.
     max_inflight: int = 2
+    #: LightGBM threads for a batch's one prediction call (single pages: one row, one thread).
+    batch_threads: int = 2
     #: Requests allowed to wait for a scoring slot; more are refused at once with 503.
     max_queue: int = 256
     #: Retry-After seconds sent with 503 (overload) answers.
@@ -78,6 +80,7 @@ class Settings:
             max_text_chars=_env_int("FARMSCORE_MAX_TEXT_CHARS", d.max_text_chars, 1),
             timeout_s=_env_float("FARMSCORE_TIMEOUT_S", d.timeout_s),
             max_inflight=_env_int("FARMSCORE_MAX_INFLIGHT", d.max_inflight, 1),
+            batch_threads=_env_int("FARMSCORE_BATCH_THREADS", d.batch_threads, 1),
             max_queue=_env_int("FARMSCORE_MAX_QUEUE", d.max_queue, 0),
             retry_after_s=_env_int("FARMSCORE_RETRY_AFTER_S", d.retry_after_s, 0),
             index=os.environ.get("FARMSCORE_INDEX") or None,

@@ -189,6 +189,19 @@ class TestContract:
             PageError.model_validate(x)
         assert (body["scored"], body["refused"]) == (1, 4)
 
+    def test_batch_prediction_equals_single_pages(self, api):
+        """A batch is predicted in one multi-threaded call; every record (with explain, and
+        an HTML page among them) must be what the page gets on its own."""
+        pages = [{"id": sid, "text": SEEDS[sid]} for sid in SEED_IDS[:4]]  # the test limit is 5
+        pages.append({"id": "h", "html": "<html><body><p>" + SEEDS[SEED_IDS[1]].replace("\n\n", "</p><p>")
+                      + "</p></body></html>"})
+        batch = api.post("/v1/score?explain=true", json={"pages": pages}).json()["results"]
+        for page, rec in zip(pages, batch):
+            single = api.post("/v1/score?explain=true", json=page).json()
+            single.pop("model")
+            assert rec == single, page["id"]
+        assert len({r["originality"] for r in batch}) > 1  # not one record repeated
+
     def test_batch_non_object_page_is_a_type_error(self, api):
         r = api.post("/v1/score", json={"pages": [7, {"id": 2, "text": SEEDS[SEED_IDS[4]]}]})
         assert r.status_code == 200
