@@ -333,16 +333,30 @@ def load_templates(path: str | None = None) -> tuple[dict[str, str], dict[str, s
     return lines, phrases, longest
 
 
-def match_phrase(words: list[str], phrases: dict[str, str], lo: int, hi: int) -> tuple[str, str] | None:
-    """The first (family, phrase) whose phrase is a run of ``words`` of length lo..hi."""
+def match_phrase(words: list[str], phrases: dict[str, str], lo: int, hi: int,
+                 first_words: frozenset[str] | None = None) -> tuple[str, str] | None:
+    """The first (family, phrase) whose phrase is a run of ``words`` of length lo..hi,
+    longest first, then leftmost. ``first_words`` (the phrases' first words, when given)
+    skips runs that cannot match without changing which one is found first."""
     n = len(words)
+    starts = range(n) if first_words is None else [i for i, w in enumerate(words) if w in first_words]
+    if not starts:
+        return None
     for size in range(min(hi, n), lo - 1, -1):
-        for i in range(n - size + 1):
+        for i in starts:
+            if i + size > n:
+                break
             key = " ".join(words[i:i + size])
             fam = phrases.get(key)
             if fam:
                 return fam, key
     return None
+
+
+@lru_cache(maxsize=4)
+def phrase_first_words(path: str | None = None) -> frozenset[str]:
+    """First words of the mined phrases of :func:`load_templates` (cached per path)."""
+    return frozenset(k.split(" ", 1)[0] for k in load_templates(path)[1])
 
 
 def is_handle(line: str, max_chars: int) -> bool:
@@ -415,7 +429,7 @@ class BoilerplateExtractor:
         fam = lines.get(" ".join(words))
         if fam:
             return fam, "mined line template"
-        found = match_phrase(words, phrases, 3, longest)
+        found = match_phrase(words, phrases, 3, longest, phrase_first_words(self.templates_path))
         if found:
             return found[0], f"mined phrase {found[1]!r}"
         return None

@@ -52,27 +52,29 @@ class Repeats:
 _NO_REPEATS = Repeats([], [])
 
 
-def repeated_bigrams(ids: np.ndarray, n_vocab: int) -> Repeats:
+def repeated_bigrams(ids: np.ndarray, n_vocab: int) -> tuple[Repeats, np.ndarray, np.ndarray]:
     """Bigram repeats in one vectorised pass: with exact word ids (``Document.word_ids``)
     a bigram is the integer ``id * n_vocab + next_id``, and sorting those groups equal
-    bigrams."""
+    bigrams. Also returns, per position, whether its bigram repeats and the bigram's group."""
     if len(ids) < 2:
-        return _NO_REPEATS
+        return _NO_REPEATS, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
     key = ids[:-1] * n_vocab + ids[1:]
-    order = np.argsort(key)
+    order = key.argsort()
     s = key[order]
-    new = np.empty(len(s), dtype=bool)
-    new[0] = True
+    new = np.empty(len(s), dtype=np.int64)
+    new[0] = 0
     np.not_equal(s[1:], s[:-1], out=new[1:])
-    group_sorted = np.cumsum(new) - 1
+    group_sorted = new.cumsum()
     gram = np.empty_like(group_sorted)
     gram[order] = group_sorted
     count_at = np.bincount(group_sorted)[gram]
-    pos = np.flatnonzero(count_at > 1)
+    repeated = count_at > 1
+    pos = np.flatnonzero(repeated)
     if not len(pos):
-        return _NO_REPEATS
+        return _NO_REPEATS, repeated, gram
     best = int(count_at.max())
-    return Repeats(pos.tolist(), gram[pos].tolist(), best, int(np.argmax(count_at == best)))
+    rep = Repeats(pos.tolist(), gram[pos].tolist(), best, int(np.argmax(count_at == best)))
+    return rep, repeated, gram
 
 
 def repeated_ngrams(ids: np.ndarray, n_vocab: int, max_n: int) -> dict[int, Repeats]:
@@ -81,21 +83,26 @@ def repeated_ngrams(ids: np.ndarray, n_vocab: int, max_n: int) -> dict[int, Repe
     An n-gram can only repeat where the (n-1)-grams at ``p`` and ``p + 1`` both repeat, and
     it is the (n-1)-gram at ``p`` followed by word ``p + n - 1``: so each length counts,
     exactly and as integers, only the few candidates the shorter length left (on a clean
-    page a few dozen bigram positions, a handful of trigrams and usually no 5-gram). Every
-    Gopher measure and the paste detector need nothing else.
+    page a few dozen trigram candidates and usually no 5-gram). Every Gopher measure and the
+    paste detector need nothing else.
     """
     out = dict.fromkeys(range(2, max_n + 1), _NO_REPEATS)
-    rep = out[2] = repeated_bigrams(ids, n_vocab)
-    ids_list: list[int] | None = None
+    rep, repeated, gram = repeated_bigrams(ids, n_vocab)
+    out[2] = rep
+    if max_n < 3 or not rep.pos:
+        return out
+    first = np.flatnonzero(repeated[:-1] & repeated[1:])  # trigram candidates, vectorised
+    cands = first.tolist()
+    keys = (gram[first] * n_vocab + ids[first + 2]).tolist()
+    word = ids.item
     for n in range(3, max_n + 1):
-        prev = dict(zip(rep.pos, rep.gram))
-        cands = [p for p in rep.pos if p + 1 in prev]
+        if n > 3:
+            prev = dict(zip(rep.pos, rep.gram))
+            cands = [p for p in rep.pos if p + 1 in prev]
+            last = n - 1
+            keys = [prev[p] * n_vocab + word(p + last) for p in cands]
         if not cands:  # nothing repeats at this length, so nothing longer does
             break
-        if ids_list is None:
-            ids_list = ids.tolist()
-        last = n - 1
-        keys = [prev[p] * n_vocab + ids_list[p + last] for p in cands]
         counts = Counter(keys)
         best = max(counts.values())
         if best < 2:
