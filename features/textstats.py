@@ -43,15 +43,23 @@ def syllables(word: str) -> int:
     return max(1, textstat.syllable_count(word))
 
 
-#: Lower-case word -> ``2 * syllables + is_stop_word`` (syllables 0 when the word is not
-#: alphabetic: no readability weight). A plain dict: ``dict.get`` through ``map`` is the
-#: cheapest look-up; misses are filled by :func:`word_info`.
+#: Lower-case word -> :func:`word_info`. A plain dict: ``dict.get`` through ``map`` is the
+#: cheapest look-up; misses are filled in by :func:`readability_counts`.
 _WORD_INFO: dict[str, int] = {}
 
 
+#: ``code & 7`` of :func:`word_info` -> (is stop word, is alphabetic, has 3+ syllables) as
+#: 21-bit fields of one integer, so that one dot product with the counts sums all three.
+_FIELD_BITS = 21
+_SPREAD = np.array([(k & 1) | ((k >> 1) & 1) << _FIELD_BITS | ((k >> 2) & 1) << 2 * _FIELD_BITS
+                    for k in range(8)], dtype=np.int64)
+
+
 def word_info(word: str) -> int:
-    """``2 * syllables + is_stop_word`` of one lower-case word (see :data:`_WORD_INFO`)."""
-    return 2 * (syllables(word) if word.isalpha() else 0) + (word in STOP_WORDS)
+    """``8 * syllables + 4 * (syllables >= 3) + 2 * is_alphabetic + is_stop_word`` of one
+    lower-case word (syllables 0 when it is not alphabetic: no readability weight)."""
+    syl = syllables(word) if word.isalpha() else 0
+    return 8 * syl + 4 * (syl >= 3) + 2 * (syl > 0) + (word in STOP_WORDS)
 
 
 def readability_counts(vocab: list[str], counts: np.ndarray) -> tuple[int, int, int, int]:
@@ -59,7 +67,8 @@ def readability_counts(vocab: list[str], counts: np.ndarray) -> tuple[int, int, 
     whose distinct lower-case words are ``vocab``, ``counts[i]`` times ``vocab[i]``.
 
     One cached look-up per distinct word (textstat costs ~40 us a word), then integer sums
-    weighted by the counts: exactly the numbers counting word by word gives."""
+    weighted by the counts: exactly the numbers counting word by word gives (the three
+    flag counts share one dot product while the words number under 2**21)."""
     if len(_WORD_INFO) > MAX_CACHED_WORDS:
         _WORD_INFO.clear()
     info = list(map(_WORD_INFO.get, vocab))
@@ -68,9 +77,13 @@ def readability_counts(vocab: list[str], counts: np.ndarray) -> tuple[int, int, 
             if info[i] is None:
                 info[i] = _WORD_INFO[w] = word_info(w)
     code = np.array(info, dtype=np.int64)
-    syl = code >> 1
-    return (int(counts @ (code & 1)), int(counts[syl > 0].sum()), int(counts @ syl),
-            int(counts[syl >= 3].sum()))
+    syl = int(counts @ (code >> 3))
+    if counts.sum() < 1 << _FIELD_BITS:
+        flags = int(counts @ _SPREAD[code & 7])
+        mask = (1 << _FIELD_BITS) - 1
+        return flags & mask, (flags >> _FIELD_BITS) & mask, syl, flags >> 2 * _FIELD_BITS
+    return (int(counts @ (code & 1)), int(counts @ ((code >> 1) & 1)), syl,
+            int(counts @ ((code >> 2) & 1)))
 
 
 def sentence_lengths(text: str) -> list[int]:
@@ -161,15 +174,21 @@ class TextStatsExtractor:
         mean_sl = sum(sl) / n_sent if sl else float(n)
         f["ts_mean_sentence_words"] = mean_sl
         f["ts_std_sentence_words"] = math.sqrt(sum((x - mean_sl) ** 2 for x in sl) / n_sent) if sl else 0.0
-        f["ts_mean_word_len"] = sum(map(len, words)) / n
         ids, vocab = doc.word_ids
+        counts = np.bincount(ids)
+        if "\u0130" in doc.norm:  # the one character whose lower case is longer (two)
+            f["ts_mean_word_len"] = sum(map(len, words)) / n
+        else:  # a word's length is its lower-case form's: sum per distinct word
+            f["ts_mean_word_len"] = int(counts @ np.fromiter(map(len, vocab), dtype=np.int64,
+                                                             count=len(vocab))) / n
         # ids number distinct words in order of first occurrence: the first k words hold
         # max(ids[:k]) + 1 distinct ones, all at the start of vocab
         head = min(n, self.ttr_window)
         f["ts_ttr"] = (int(ids[:head].max()) + 1) / head
         f["ts_upper_word_frac"] = sum(len(w) > 1 for w in filter(str.isupper, words)) / n
         m = min(n, self.max_readability_words)
-        counts = np.bincount(ids[:m])
+        if m < n:
+            counts = np.bincount(ids[:m])
         stop, alpha, syl, complex_words = readability_counts(vocab[:len(counts)], counts)
         f["ts_stopword_frac"] = stop / m
         if alpha:
