@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -45,6 +44,26 @@ _PARA_SPLIT_RE = re.compile(r"\n[ \t\r\f\v]*\n")
 # Characters removed for analysis: Unicode format characters (Cf) such as U+200B..U+200F,
 # U+202A..U+202E, U+2060..U+2064, U+FEFF. Precomputed over the BMP and astral planes lazily.
 _CONTROL_KEEP = {"\n", "\t"}
+
+
+class cached_property:  # noqa: N801 - a drop-in for functools.cached_property
+    """``functools.cached_property`` without its lock: Python 3.11 takes one lock per
+    property, shared by every instance, on each first access (3.12 dropped it). A
+    :class:`Document` belongs to one request; at worst two threads compute a view twice."""
+
+    def __init__(self, func):
+        self.func = func
+        self.attrname = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.attrname = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.attrname] = self.func(instance)
+        return value
 
 
 class InputError(ValueError):
