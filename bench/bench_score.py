@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {n} BBC articles, mean {kb:.1f} KB; model {scorer.model_info}; "
           f"ms/article, best of {args.repeat}")
     for k, v in rows.items():
-        print(f"  {k:<28} {v:.3f}")
+        print(f"  {k:<30} {v:.3f}")
     return 0
 
 
