@@ -39,7 +39,7 @@ def per_extractor(pipe: FeaturePipeline, texts: list[str]) -> dict[str, float]:
     for t in texts:
         t0 = time.perf_counter()
         doc = Document.from_text(t)
-        doc.words, doc.lower_words, doc.lines, doc.paragraphs  # noqa: B018 - build shared views
+        doc.words, doc.lower_words, doc.word_ids, doc.lines, doc.paragraphs  # noqa: B018 - build shared views
         out["document"] += time.perf_counter() - t0
         for ex in pipe._extractors():
             t0 = time.perf_counter()

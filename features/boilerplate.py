@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -287,23 +288,30 @@ _CUE_LEAD_RE = _compile_leads("cue")
 _BRIEF = _compile_cues("brief")
 _BRIEF_LEAD_RE = _compile_leads("brief")
 _LONG_CUES = tuple(c for c in _CUES if c[1] == "disclaimer")
+#: The cues' triggers, in order: :func:`first_cue` tests them all in one ``map``.
+_CUE_TRIGGERS = tuple(trig for trig, _, _ in _CUES)
+_BRIEF_TRIGGERS = tuple(trig for trig, _, _ in _BRIEF)
+_LONG_TRIGGERS = tuple(trig for trig, _, _ in _LONG_CUES)
 _LONG_LEAD_RE = re.compile("|".join(rx[1:] for _, fam, rx in _tier("cue", True)
                                     if fam == "disclaimer"))
 
 
-def first_cue(low: str, cues: tuple[Cue, ...],
-              lead: re.Pattern[str] | None) -> tuple[str, str] | None:
+def first_cue(low: str, cues: tuple[Cue, ...], lead: re.Pattern[str] | None,
+              triggers: tuple[str, ...] | None = None) -> tuple[str, str] | None:
     """(family, matched text) of the first start-anchored pattern matching ``low``, else of
-    the first unanchored pattern whose trigger is in ``low`` and which matches."""
+    the first unanchored pattern whose trigger is in ``low`` and which matches.
+    ``triggers``: the cues' triggers in order, when the caller has them at hand."""
     if lead is not None:
         m = lead.match(low)
         if m:
             return m.lastgroup or "other_boilerplate", m.group(0)
-    for trig, fam, rx in cues:
-        if trig in low:
-            m = rx.search(low)
-            if m:
-                return fam, m.group(0)
+    # the trigger tests in one C-level pass (``compress`` keeps the cues' order)
+    if triggers is None:
+        triggers = tuple(trig for trig, _, _ in cues)
+    for _, fam, rx in compress(cues, map(low.__contains__, triggers)):
+        m = rx.search(low)
+        if m:
+            return fam, m.group(0)
     return None
 
 
@@ -333,16 +341,30 @@ def load_templates(path: str | None = None) -> tuple[dict[str, str], dict[str, s
     return lines, phrases, longest
 
 
-def match_phrase(words: list[str], phrases: dict[str, str], lo: int, hi: int) -> tuple[str, str] | None:
-    """The first (family, phrase) whose phrase is a run of ``words`` of length lo..hi."""
+def match_phrase(words: list[str], phrases: dict[str, str], lo: int, hi: int,
+                 first_words: frozenset[str] | None = None) -> tuple[str, str] | None:
+    """The first (family, phrase) whose phrase is a run of ``words`` of length lo..hi,
+    longest first, then leftmost. ``first_words`` (the phrases' first words, when given)
+    skips runs that cannot match without changing which one is found first."""
     n = len(words)
+    starts = range(n) if first_words is None else [i for i, w in enumerate(words) if w in first_words]
+    if not starts:
+        return None
     for size in range(min(hi, n), lo - 1, -1):
-        for i in range(n - size + 1):
+        for i in starts:
+            if i + size > n:
+                break
             key = " ".join(words[i:i + size])
             fam = phrases.get(key)
             if fam:
                 return fam, key
     return None
+
+
+@lru_cache(maxsize=4)
+def phrase_first_words(path: str | None = None) -> frozenset[str]:
+    """First words of the mined phrases of :func:`load_templates` (cached per path)."""
+    return frozenset(k.split(" ", 1)[0] for k in load_templates(path)[1])
 
 
 def is_handle(line: str, max_chars: int) -> bool:
@@ -401,9 +423,9 @@ class BoilerplateExtractor:
         m = _LONE_RE.match(low) if len(low) <= _LONE_MAX_CHARS or " " not in low else None
         if m:
             return m.lastgroup or "other_boilerplate", f"line {m.group(0).strip()[:60]!r}"
-        hit = first_cue(low, _CUES, _CUE_LEAD_RE)
+        hit = first_cue(low, _CUES, _CUE_LEAD_RE, _CUE_TRIGGERS)
         if hit is None and low[:1].isalpha() and low.count(" ") < self.max_brief_words:
-            hit = first_cue(low, _BRIEF, _BRIEF_LEAD_RE)
+            hit = first_cue(low, _BRIEF, _BRIEF_LEAD_RE, _BRIEF_TRIGGERS)
         if hit:
             return hit[0], f"pattern {hit[1].strip()[:60]!r}"
         lines, phrases, longest = load_templates(self.templates_path)
@@ -415,7 +437,7 @@ class BoilerplateExtractor:
         fam = lines.get(" ".join(words))
         if fam:
             return fam, "mined line template"
-        found = match_phrase(words, phrases, 3, longest)
+        found = match_phrase(words, phrases, 3, longest, phrase_first_words(self.templates_path))
         if found:
             return found[0], f"mined phrase {found[1]!r}"
         return None
@@ -423,7 +445,7 @@ class BoilerplateExtractor:
     def long_disclaimer(self, line: str) -> str | None:
         """Detail when a long line carries ``min_long_cues`` distinct disclaimer cues."""
         low = line.lower()
-        armed = {rx for trig, _, rx in _LONG_CUES if trig in low}
+        armed = {rx for _, _, rx in compress(_LONG_CUES, map(low.__contains__, _LONG_TRIGGERS))}
         lead = _LONG_LEAD_RE.match(low)
         if len(armed) + (lead is not None) < self.min_long_cues:
             return None

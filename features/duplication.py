@@ -19,6 +19,7 @@ fractions differ slightly; the thresholds of the Gopher baseline live with the b
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from statistics import median
 from typing import ClassVar
 
@@ -27,57 +28,89 @@ import numpy as np
 from features.base import Extraction, Span
 from features.document import Document
 
-_PRIME = np.uint64(1_000_003)
 GOPHER_TOP_NGRAMS = (2, 3, 4)
 GOPHER_DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 EVIDENCE_TEXT_CHARS = 300
 
-#: An n-gram as a tuple of words: exact, and cheap to build for the few positions that repeat.
-Gram = tuple[str, ...]
 
+@dataclass(frozen=True, slots=True)
+class Repeats:
+    """The n-grams of one length n that occur twice or more on a page.
 
-def repeated_bigram_positions(words: list[str]) -> list[int]:
-    """Ascending positions whose bigram may occur twice or more on the page.
-
-    One vectorised pass over the whole page: bigrams are hashed (wrapping uint64 arithmetic
-    over Python's string hashes) and sorted. A hash collision can only add a position, which
-    :func:`repeated_ngrams` then drops by exact counting, so results never depend on hashes.
+    ``pos``: their positions, ascending; ``gram``: for each, an integer naming its n-gram
+    (equal iff the n-grams are equal); ``best``: the count of the most frequent n-gram (1
+    when none repeats); ``best_pos``: where an n-gram of that count first occurs (0 when
+    none repeats).
     """
-    ids = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
-    with np.errstate(over="ignore"):
-        h = ids[:-1] * _PRIME + ids[1:]
-    order = np.argsort(h)
-    s = h[order]
-    same = s[1:] == s[:-1]
-    mask = np.zeros(len(h), dtype=bool)
-    mask[order[1:][same]] = True
-    mask[order[:-1][same]] = True
-    return np.flatnonzero(mask).tolist()
+
+    pos: list[int]
+    gram: list[int]
+    best: int = 1
+    best_pos: int = 0
 
 
-def repeated_ngrams(words: list[str], max_n: int) -> dict[int, tuple[list[int], list[Gram], dict[Gram, int]]]:
-    """For n = 2..``max_n``: (ascending positions whose n-gram occurs twice or more, those
-    n-grams, counts of the n-grams at candidate positions).
+_NO_REPEATS = Repeats([], [])
 
-    An n-gram can only repeat where the (n-1)-grams at ``p`` and ``p + 1`` both repeat, so
-    each length counts, exactly, only the few candidates the shorter length left: on a clean
-    page a few dozen bigram positions, a handful of trigrams and usually no 5-gram. Every
-    Gopher measure and the paste detector need nothing else.
+
+def repeated_bigrams(ids: np.ndarray, n_vocab: int) -> tuple[Repeats, np.ndarray, np.ndarray]:
+    """Bigram repeats in one vectorised pass: with exact word ids (``Document.word_ids``)
+    a bigram is the integer ``id * n_vocab + next_id``, and sorting those groups equal
+    bigrams. Also returns, per position, whether its bigram repeats and the bigram's group."""
+    if len(ids) < 2:
+        return _NO_REPEATS, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    key = ids[:-1] * n_vocab + ids[1:]
+    order = key.argsort()
+    s = key[order]
+    new = np.empty(len(s), dtype=np.int64)
+    new[0] = 0
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    group_sorted = new.cumsum()
+    gram = np.empty_like(group_sorted)
+    gram[order] = group_sorted
+    count_at = np.bincount(group_sorted)[gram]
+    repeated = count_at > 1
+    pos = np.flatnonzero(repeated)
+    if not len(pos):
+        return _NO_REPEATS, repeated, gram
+    best = int(count_at.max())
+    rep = Repeats(pos.tolist(), gram[pos].tolist(), best, int(np.argmax(count_at == best)))
+    return rep, repeated, gram
+
+
+def repeated_ngrams(ids: np.ndarray, n_vocab: int, max_n: int) -> dict[int, Repeats]:
+    """:class:`Repeats` for n = 2..``max_n``.
+
+    An n-gram can only repeat where the (n-1)-grams at ``p`` and ``p + 1`` both repeat, and
+    it is the (n-1)-gram at ``p`` followed by word ``p + n - 1``: so each length counts,
+    exactly and as integers, only the few candidates the shorter length left (on a clean
+    page a few dozen trigram candidates and usually no 5-gram). Every Gopher measure and the
+    paste detector need nothing else.
     """
-    out: dict[int, tuple[list[int], list[Gram], dict[Gram, int]]] = {}
-    pos = repeated_bigram_positions(words)
-    for n in range(2, max_n + 1):
-        if n > 2:
-            prev = set(pos)
-            pos = [p for p in pos if p + 1 in prev]
-        if not pos:  # nothing repeats at this length, so nothing longer does
-            out[n] = ([], [], {})
-            continue
-        grams = [tuple(words[p:p + n]) for p in pos]
-        counts = Counter(grams)
-        kept = [(p, g) for p, g in zip(pos, grams) if counts[g] > 1]
-        pos = [p for p, _ in kept]
-        out[n] = (pos, [g for _, g in kept], counts)
+    out = dict.fromkeys(range(2, max_n + 1), _NO_REPEATS)
+    rep, repeated, gram = repeated_bigrams(ids, n_vocab)
+    out[2] = rep
+    if max_n < 3 or not rep.pos:
+        return out
+    first = np.flatnonzero(repeated[:-1] & repeated[1:])  # trigram candidates, vectorised
+    cands = first.tolist()
+    keys = (gram[first] * n_vocab + ids[first + 2]).tolist()
+    word = ids.item
+    for n in range(3, max_n + 1):
+        if n > 3:
+            prev = dict(zip(rep.pos, rep.gram))
+            cands = [p for p in rep.pos if p + 1 in prev]
+            last = n - 1
+            keys = [prev[p] * n_vocab + word(p + last) for p in cands]
+        if not cands:  # nothing repeats at this length, so nothing longer does
+            break
+        counts = Counter(keys)
+        best = max(counts.values())
+        if best < 2:
+            break
+        rank = {k: i for i, k in enumerate(counts)}
+        kept = [(p, k) for p, k in zip(cands, keys) if counts[k] > 1]
+        rep = out[n] = Repeats([p for p, _ in kept], [rank[k] for _, k in kept], best,
+                               next(p for p, k in kept if counts[k] == best))
     return out
 
 
@@ -94,49 +127,46 @@ def duplicate_elements(items: list[str]) -> tuple[int, int]:
     return n, chars
 
 
-def top_ngram_chars(words: list[str], n: int, pos: list[int], grams: list[Gram],
-                    counts: dict[Gram, int]) -> int:
+def top_ngram_chars(words: list[str], n: int, rep: Repeats) -> int:
     """Characters of the most frequent n-gram, joined with spaces, times its count.
 
-    ``pos``/``grams``/``counts`` come from :func:`repeated_ngrams`. Of several equally frequent n-grams
-    the one that occurs first counts, as in datatrove (``Counter.most_common`` keeps insertion
-    order); with no repeat at all that is the page's first n-gram.
+    Of several equally frequent n-grams the one that occurs first counts, as in datatrove
+    (``Counter.most_common`` keeps insertion order); with no repeat at all that is the
+    page's first n-gram.
     """
     if len(words) < n:
         return 0
-    best = max(counts.values(), default=1)
-    p = next(p for p, g in zip(pos, grams) if counts[g] == best) if best > 1 else 0
-    return (sum(map(len, words[p:p + n])) + n - 1) * best
+    p = rep.best_pos
+    return (sum(map(len, words[p:p + n])) + n - 1) * rep.best
 
 
-def duplicate_ngram_chars(n: int, pos: list[int], grams: list[Gram]) -> int:
+def duplicate_ngram_chars(words: list[str], n: int, rep: Repeats) -> int:
     """datatrove's ``find_all_duplicate``: scan left to right; an n-gram seen before adds
     its characters (joined without spaces) and the scan jumps ``n`` words ahead.
 
     An n-gram that occurs once never counts and never changes where the scan jumps, so
-    visiting only the repeated ones (``pos``, ascending, and their ``grams``) gives the full
-    scan's result.
+    visiting only the repeated ones gives the full scan's result.
     """
-    seen: set[Gram] = set()
+    seen: set[int] = set()
     total = 0
     nxt = 0
-    for p, g in zip(pos, grams):
+    for p, g in zip(rep.pos, rep.gram):
         if p < nxt:
             continue
         if g in seen:
-            total += sum(map(len, g))
+            total += sum(map(len, words[p:p + n]))
             nxt = p + n
         else:
             seen.add(g)
     return total
 
 
-def later_repeats(pos: list[int], grams: list[Gram]) -> list[tuple[int, int]]:
+def later_repeats(rep: Repeats) -> list[tuple[int, int]]:
     """(position, position of its first earlier occurrence) of every shingle that already
     occurred on the page, ascending."""
-    first: dict[Gram, int] = {}
+    first: dict[int, int] = {}
     out = []
-    for p, g in zip(pos, grams):
+    for p, g in zip(rep.pos, rep.gram):
         src = first.setdefault(g, p)
         if src != p:
             out.append((p, src))
@@ -254,17 +284,16 @@ class DuplicationExtractor:
         f["dup_para_char_frac"] = dpc / n_chars
 
         words = doc.lower_words
+        ids, vocab = doc.word_ids
         k = self.shingle_size
-        reps = repeated_ngrams(words, max(GOPHER_DUP_NGRAMS[-1], k))
+        reps = repeated_ngrams(ids, len(vocab), max(GOPHER_DUP_NGRAMS[-1], k))
         for n in GOPHER_TOP_NGRAMS:
-            pos, grams, counts = reps[n]
-            f[f"top_{n}gram_char_frac"] = top_ngram_chars(words, n, pos, grams, counts) / n_chars
+            f[f"top_{n}gram_char_frac"] = top_ngram_chars(words, n, reps[n]) / n_chars
         for n in GOPHER_DUP_NGRAMS:
-            pos, grams, _ = reps[n]
-            f[f"dup_{n}gram_char_frac"] = duplicate_ngram_chars(n, pos, grams) / n_chars
+            f[f"dup_{n}gram_char_frac"] = duplicate_ngram_chars(words, n, reps[n]) / n_chars
 
         evidence: list[Span] = []
-        later = later_repeats(*reps[k][:2])
+        later = later_repeats(reps[k])
         intervals = covered_intervals([p for p, _ in later], k, len(words))
         n_words = max(1, len(words))
         f["dup_repeated_word_frac"] = float(sum(e - s for s, e in intervals)) / n_words

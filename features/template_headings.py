@@ -46,7 +46,8 @@ def normalise_heading(line: str) -> str:
 def is_heading(line: str, max_words: int) -> bool:
     """A short line without a final full stop: a heading, a caption or a label."""
     body = _BULLET_STRIP_RE.sub("", line).strip()
-    return 0 < len(body.split()) <= max_words and not body.endswith((".", ",", ";"))
+    # splitting stops after max_words + 1 words: a paragraph is not split whole
+    return 0 < len(body.split(None, max_words)) <= max_words and not body.endswith((".", ",", ";"))
 
 
 class TemplateHeadingExtractor:
@@ -74,7 +75,7 @@ class TemplateHeadingExtractor:
         headings = 0
         questions = 0
         # the first line is the page title, not a section heading
-        for (s, e), line in list(zip(doc.lines, doc.line_texts))[1:]:
+        for (s, e), line in zip(doc.lines[1:], doc.line_texts[1:]):
             if not is_heading(line, self.max_words):
                 continue
             headings += 1

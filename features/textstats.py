@@ -17,6 +17,8 @@ import re
 import zlib
 from typing import ClassVar
 
+import numpy as np
+
 from features.base import Extraction
 from features.document import Document
 from features.lexicon import STOP_WORDS
@@ -25,9 +27,12 @@ from features.lexicon import STOP_WORDS
 #: what starts a sentence. Starting with the punctuation lets the regex engine jump between
 #: candidate positions (a leading look-behind would be tried at every character).
 _SENT_END_RE = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+#: The same over a whole text: the white space after a full stop stays inside its line
+#: (``[^\S\n]``), so no match crosses a line break.
+_SENT_END_INLINE_RE = re.compile(r"[.!?][\"'”’)\]]*[^\S\n]+(?=[\"'“‘(\[]?[A-Z0-9])")
 _BULLET_RE = re.compile(r"^[•\-*–·▪►✓✔]\s")
 
-#: Distinct words kept in :data:`_SYLLABLES` before it is emptied (bounds a server's memory).
+#: Distinct words kept in :data:`_WORD_INFO` before it is emptied (bounds a server's memory).
 MAX_CACHED_WORDS = 200_000
 
 
@@ -38,27 +43,47 @@ def syllables(word: str) -> int:
     return max(1, textstat.syllable_count(word))
 
 
-class _SyllableCache(dict):
-    """Lower-case word -> its syllables, or 0 when it is not alphabetic (no readability
-    weight), computed on first sight: textstat costs ~40 us a word."""
-
-    def __missing__(self, word: str) -> int:
-        n = self[word] = syllables(word) if word.isalpha() else 0
-        return n
+#: Lower-case word -> :func:`word_info`. A plain dict: ``dict.get`` through ``map`` is the
+#: cheapest look-up; misses are filled in by :func:`readability_counts`.
+_WORD_INFO: dict[str, int] = {}
 
 
-_SYLLABLES = _SyllableCache()
+#: ``code & 7`` of :func:`word_info` -> (is stop word, is alphabetic, has 3+ syllables) as
+#: 21-bit fields of one integer, so that one dot product with the counts sums all three.
+_FIELD_BITS = 21
+_SPREAD = np.array([(k & 1) | ((k >> 1) & 1) << _FIELD_BITS | ((k >> 2) & 1) << 2 * _FIELD_BITS
+                    for k in range(8)], dtype=np.int64)
 
 
-def readability_counts(words: list[str]) -> tuple[int, int, int, int]:
-    """(stop words, alphabetic words, their syllables, those of 3+ syllables) of lower-case
-    ``words``: a cached look-up per word, counted by C-level ``map``/``sum``/``count``."""
-    if len(_SYLLABLES) > MAX_CACHED_WORDS:
-        _SYLLABLES.clear()
-    syl = list(map(_SYLLABLES.__getitem__, words))
-    alpha = len(syl) - syl.count(0)
-    return (sum(map(STOP_WORDS.__contains__, words)), alpha, sum(syl),
-            alpha - syl.count(1) - syl.count(2))
+def word_info(word: str) -> int:
+    """``8 * syllables + 4 * (syllables >= 3) + 2 * is_alphabetic + is_stop_word`` of one
+    lower-case word (syllables 0 when it is not alphabetic: no readability weight)."""
+    syl = syllables(word) if word.isalpha() else 0
+    return 8 * syl + 4 * (syl >= 3) + 2 * (syl > 0) + (word in STOP_WORDS)
+
+
+def readability_counts(vocab: list[str], counts: np.ndarray) -> tuple[int, int, int, int]:
+    """(stop words, alphabetic words, their syllables, those of 3+ syllables) of a text
+    whose distinct lower-case words are ``vocab``, ``counts[i]`` times ``vocab[i]``.
+
+    One cached look-up per distinct word (textstat costs ~40 us a word), then integer sums
+    weighted by the counts: exactly the numbers counting word by word gives (the three
+    flag counts share one dot product while the words number under 2**21)."""
+    if len(_WORD_INFO) > MAX_CACHED_WORDS:
+        _WORD_INFO.clear()
+    info = list(map(_WORD_INFO.get, vocab))
+    if None in info:
+        for i, w in enumerate(vocab):
+            if info[i] is None:
+                info[i] = _WORD_INFO[w] = word_info(w)
+    code = np.array(info, dtype=np.int64)
+    syl = int(counts @ (code >> 3))
+    if counts.sum() < 1 << _FIELD_BITS:
+        flags = int(counts @ _SPREAD[code & 7])
+        mask = (1 << _FIELD_BITS) - 1
+        return flags & mask, (flags >> _FIELD_BITS) & mask, syl, flags >> 2 * _FIELD_BITS
+    return (int(counts @ (code & 1)), int(counts @ ((code >> 1) & 1)), syl,
+            int(counts @ ((code >> 2) & 1)))
 
 
 def sentence_lengths(text: str) -> list[int]:
@@ -66,14 +91,27 @@ def sentence_lengths(text: str) -> list[int]:
 
     Sentences end at a line break or at :data:`_SENT_END_RE`. The punctuation belongs to the
     sentence it ends, so such a sentence is never empty and white space before its full stop
-    is inside it: its words are the spaces of its left-stripped text, plus one."""
+    is inside it: its words are the spaces of its left-stripped text, plus one.
+
+    One split of the whole text by :data:`_SENT_END_INLINE_RE` gives the pieces splitting
+    each line would, in order, except that a piece may hold line breaks: each line it ends
+    is a sentence of its own."""
+    parts = _SENT_END_INLINE_RE.split(text)
+    last = len(parts) - 1
     out = []
-    for line in text.split("\n"):
-        *ended, last = _SENT_END_RE.split(line)
-        out.extend(p.lstrip().count(" ") + 1 for p in ended)
-        last = last.strip()
-        if last:
-            out.append(last.count(" ") + 1)
+    for i, piece in enumerate(parts):
+        if "\n" in piece:
+            *lines, piece = piece.split("\n")
+            for line in lines:
+                line = line.strip()
+                if line:
+                    out.append(line.count(" ") + 1)
+        if i < last:  # ended by a full stop
+            out.append(piece.lstrip().count(" ") + 1)
+        else:
+            piece = piece.strip()
+            if piece:
+                out.append(piece.count(" ") + 1)
     return out
 
 
@@ -119,7 +157,6 @@ class TextStatsExtractor:
 
     def extract(self, doc: Document) -> Extraction:
         words = doc.words
-        lower = doc.lower_words
         n = len(words)
         f = dict.fromkeys(self.FEATURES, 0.0)
         f["ts_log_words"] = math.log10(1 + n)
@@ -137,13 +174,23 @@ class TextStatsExtractor:
         mean_sl = sum(sl) / n_sent if sl else float(n)
         f["ts_mean_sentence_words"] = mean_sl
         f["ts_std_sentence_words"] = math.sqrt(sum((x - mean_sl) ** 2 for x in sl) / n_sent) if sl else 0.0
-        f["ts_mean_word_len"] = sum(map(len, words)) / n
-        head = lower[: self.ttr_window]
-        f["ts_ttr"] = len(set(head)) / len(head)
+        ids, vocab = doc.word_ids
+        counts = np.bincount(ids)
+        if "\u0130" in doc.norm:  # the one character whose lower case is longer (two)
+            f["ts_mean_word_len"] = sum(map(len, words)) / n
+        else:  # a word's length is its lower-case form's: sum per distinct word
+            f["ts_mean_word_len"] = int(counts @ np.fromiter(map(len, vocab), dtype=np.int64,
+                                                             count=len(vocab))) / n
+        # ids number distinct words in order of first occurrence: the first k words hold
+        # max(ids[:k]) + 1 distinct ones, all at the start of vocab
+        head = min(n, self.ttr_window)
+        f["ts_ttr"] = (int(ids[:head].max()) + 1) / head
         f["ts_upper_word_frac"] = sum(len(w) > 1 for w in filter(str.isupper, words)) / n
-        sample = lower if n <= self.max_readability_words else lower[: self.max_readability_words]
-        stop, alpha, syl, complex_words = readability_counts(sample)
-        f["ts_stopword_frac"] = stop / len(sample)
+        m = min(n, self.max_readability_words)
+        if m < n:
+            counts = np.bincount(ids[:m])
+        stop, alpha, syl, complex_words = readability_counts(vocab[:len(counts)], counts)
+        f["ts_stopword_frac"] = stop / m
         if alpha:
             wps = mean_sl  # words per sentence
             spw = syl / alpha

@@ -58,18 +58,24 @@ class RowPredictor:
             booster._handle, ctypes.c_int(_C_API_PREDICT_NORMAL), ctypes.c_int(0), ctypes.c_int(-1),
             ctypes.c_int(_C_API_DTYPE_FLOAT64), ctypes.c_int32(n_features), _c_str("num_threads=1"),
             ctypes.byref(self._handle)))
+        # The call's arguments, made once (building ctypes pointers costs more than the
+        # prediction's own overhead): the row is copied into a buffer of ours, under the lock.
+        self._predict = _LIB.LGBM_BoosterPredictForMatSingleRowFast
+        self._row = np.zeros(n_features, dtype=np.float64)
+        self._row_ptr = ctypes.c_void_p(self._row.ctypes.data)
+        self._out = ctypes.c_double()
+        self._out_ref = ctypes.byref(self._out)
+        self._out_len = ctypes.c_int64()
+        self._out_len_ref = ctypes.byref(self._out_len)
 
     def __call__(self, row: np.ndarray) -> float:
         """Prediction for ``row``, a C-contiguous float64 array of ``n_features``."""
         if row.dtype != np.float64 or row.shape != (self._n_features,) or not row.flags.c_contiguous:
             raise ValueError(f"expected a contiguous float64 row of {self._n_features} features")
-        out = ctypes.c_double()
-        out_len = ctypes.c_int64()
         with self._lock:
-            self._check(self._lib.LGBM_BoosterPredictForMatSingleRowFast(
-                self._handle, row.ctypes.data_as(ctypes.c_void_p), ctypes.byref(out_len),
-                ctypes.byref(out)))
-        return out.value
+            self._row[:] = row
+            self._check(self._predict(self._handle, self._row_ptr, self._out_len_ref, self._out_ref))
+            return self._out.value
 
     def __del__(self) -> None:
         if getattr(self, "_handle", None) is not None and self._handle.value:
@@ -155,7 +161,7 @@ class ModelScorer:
 
     def score(self, features: dict[str, float]) -> dict:
         """Scores of one page (single-row fast path; same numbers as :meth:`score_many`)."""
-        row = np.fromiter((features[n] for n in self.names), dtype=np.float64, count=len(self.names))
+        row = np.array(list(map(features.__getitem__, self.names)), dtype=np.float64)
         p = {h: float(self.calibrate(h, self.predictors[h](row))) for h in HEADS}
         return self._record(features, 1.0 - p["quality"], 1.0 - p["originality"])
 

@@ -131,6 +131,38 @@ def test_ascii_word_splitter_equals_the_word_regex():
         assert ascii_words(t) == WORD_RE.findall(t), repr(t)
 
 
+def test_word_splitter_equals_the_word_regex_on_any_text():
+    """``split_words`` (byte operations for non-ASCII text) gives exactly ``WORD_RE``'s words:
+    both apostrophes, non-ASCII letters, digits and separators, combining marks, surrogates,
+    astral characters, and symbol soup (the regex fallback)."""
+    import random
+
+    from features.document import WORD_RE, split_words
+
+    rng = random.Random(0)
+    pieces = list("ab_Z09' .,-\n\t\x0b\x0c\x1c\r\x00") + [
+        "  ", "'s", "''", "a'b", "\u2019", "\u2019\u2019", "'\u2019", "\u2019'", "a\u2019b",
+        "\u00e9", "\u00a3", "\u201c", "\u00a0", "\u2028", "\x85", "\u200b", "\u0301", "\ud800",
+        "\U0001f600", "\u4e2d", "\u0661", "\u00b2", "\u0130", "\u00df", "\u00ad", "\u2014"]
+    texts = ["".join(chr(i) for i in range(0x3000)), "\u2019", "a\u2019", "\u00e9'"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 16))) for _ in range(20_000)]
+    for t in texts:
+        assert split_words(t) == WORD_RE.findall(t), repr(t)
+
+
+def test_normalising_is_needed_exactly_when_a_suspect_character_is_there():
+    import random
+
+    from features.document import _SUSPECT_RE, needs_normalising
+
+    rng = random.Random(0)
+    pieces = list("ab .\n\t\r\x00\x1f\x7f") + ["\x85", "\u00a3", "\u00ad", "\u200b", "\ufeff",
+                                                  "\ud800", "\U000e0041", "\u4e2d", "\u2019"]
+    for _ in range(20_000):
+        t = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert needs_normalising(t) == bool(_SUSPECT_RE.search(t)), repr(t)
+
+
 def test_lines_are_the_stripped_visible_lines():
     import random
 
