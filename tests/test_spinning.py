@@ -162,3 +162,18 @@ def test_spun_held_out_article_scores_higher(extractor, spinner, shared_data):
     spun = [extractor.extract(Document.from_text(spinner.spin(a.text, 0.2, seed=i).text))
             .features["spin_score"] for i, a in enumerate(arts)]
     assert sum(s > c for s, c in zip(spun, clean)) >= 16
+
+
+def test_split_words_matches_regex_split():
+    """The array tokeniser gives the regex split's words, offsets and gap flags exactly."""
+    import random
+
+    from features.spinning import _split_words_re, split_words
+
+    rng = random.Random(0)
+    alphabet = list("aZ9_ '’'-\n\t.,;:!?()[]{}\"“”«»|•…–—‘xé日\u00a0\u2028\u3000") + [
+        "\U0001F600", "\ud800", " - ", "can't", "rock 'n' roll"]
+    for _ in range(20000):
+        t = "".join(rng.choice(alphabet) if rng.random() < 0.7 else chr(rng.randrange(65536))
+                    for _ in range(rng.randrange(0, 30)))
+        assert split_words(t) == _split_words_re(t), repr(t)
