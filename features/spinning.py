@@ -48,8 +48,12 @@ import numpy as np
 from farmscore.config import models_dir
 from features.base import Extraction, Span
 from features.document import WORD_RE, Document
+from features.spin_lattice import decode_runs
 
 REFERENCE_NAME = "spin_reference.npz"
+#: Decode runs with the compiled ``spin_lattice.decode_runs`` (False: the Python reference,
+#: ``SpinningExtractor._decode_runs_py``; both give the same spans and gain).
+_USE_COMPILED = True
 
 # ---- tokenisation shared by the reference builder and the extractor ----------------------
 # A bigram never spans punctuation that ends a clause, quotes, brackets or a line break.
@@ -493,8 +497,24 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                                        zero], axis=1).ravel()
         t.arr["case"] = np.stack([np.asarray(t.log_low), np.asarray(t.log_cap), zero],
                                  axis=1).ravel()
+        for name in ("log_ncap", "log_nlow", "log_cap", "log_low"):
+            t.arr[name] = np.asarray(getattr(t, name), dtype=np.float64)
+        t.arr["long3"] = np.fromiter((len(w) > 2 for w in ref.words), dtype=bool, count=V)
+        _compile_lattice(t, ref)
         _TABLES[key] = t
         return t
+
+
+def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
+    """Compile ``decode_runs`` now (or load it from numba's cache), with the argument types
+    of every later call, so that no request pays for it: one call on an empty page."""
+    i64, f64 = np.zeros(0, dtype=np.int64), np.zeros(0)
+    b = np.zeros(0, dtype=bool)
+    A = t.arr
+    decode_runs(i64, i64, b, i64, i64, i64, i64, i64, i64, i64, b, i64, i64, i64, b, i64, i64,
+                b, len(ref.words), t.bg_keys, t.bg_counts, t.compound_keys, A["inv_count"],
+                A["backoff"], A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"],
+                A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(12), 6)
 
 
 def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1113,6 +1133,81 @@ class SpinningExtractor:
             ends[i] = max(ends.get(i, j), j)
             site_at.setdefault(i, []).append(k)
         runs = _runs(ends, breaks)
+        site = (s_i, s_j, s_w, s_L, s_R)
+        cands = (owner, tid, strong, c_left, c_right)
+        if _USE_COMPILED:
+            return self._decode_runs(ctx, runs, keep, site, cands, left_a)
+        return self._decode_runs_py(ctx, runs, site_at, site, cands, left_a)
+
+    def _decode_runs(self, ctx: "_Context", runs: list[tuple[int, int]], keep: np.ndarray,
+                     site: tuple, cands: tuple, left_a: np.ndarray) -> tuple[list[Span], float]:
+        """Rank and decode all runs in one compiled call (``spin_lattice.decode_runs``, the
+        same computation as ``_decode_runs_py``); spans of the runs that gain."""
+        s_i, s_j, s_w, s_L, s_R = (x[keep] for x in site)
+        owner, tid, strong, c_left, c_right = cands
+        tab, ref = ctx.tab, ctx.ref
+        n_sites = len(site[0])
+        bounds = np.searchsorted(owner, np.arange(n_sites + 1))
+        c_lo, c_hi = bounds[keep], bounds[keep + 1]
+        # _rank's name test per site: capital mid-sentence (or unknown case, not at a
+        # sentence start, capital first letter), a word rarely capitalised, > 2 letters
+        case, flags, words, cap = ctx.case, ctx.flags, ctx.words, tab.cap
+        in_name = np.array([(case[i] == 1 or (case[i] < 0 and not flags[i] & _SENT
+                                              and words[i][:1].isupper()))
+                            and cap[w] <= 0.5 and len(words[i]) > 2
+                            for i, w in zip(s_i.tolist(), s_w.tolist())], dtype=bool)
+        # a phrase collapses cheaply when the original is its own first or last word
+        expands = np.zeros(len(tid), dtype=bool)
+        ref_words = ref.words
+        for k in np.flatnonzero(s_j - s_i > 1).tolist():
+            words_ = ref_words[int(s_w[k])].split(" ")
+            ends_ = (words_[0], words_[-1])
+            for c in range(int(c_lo[k]), int(c_hi[k])):
+                expands[c] = ref_words[int(tid[c])] in ends_
+        runs_a = np.array(runs, dtype=np.int64).reshape(-1, 2)
+        A = tab.arr
+        gains, ptr, p_int, p_flt = decode_runs(
+            ctx.arr, ctx.case_arr, ctx.brk, np.ascontiguousarray(runs_a[:, 0]),
+            np.ascontiguousarray(runs_a[:, 1]), s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi,
+            tid, strong, c_left, c_right, expands, ctx.V, tab.bg_keys, tab.bg_counts,
+            tab.compound_keys, A["inv_count"], A["backoff"], A["p"], A["logp"], A["log_ncap"],
+            A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"], ref.zipf,
+            A["long3"], self._lattice_params(), self.max_options)
+        spans: list[Span] = []
+        total = 0.0
+        ids, breaks = ctx.ids, ctx.breaks
+        n = len(ids)
+        ptr = ptr.tolist()
+        for r in np.flatnonzero(gains > 0).tolist():
+            p, q = runs[r]
+            g = float(gains[r])
+            L = ids[p - 1] if p > 0 and not breaks[p] else -1
+            R = ids[q] if q < n and not breaks[q] else -1
+            path = [_Option(a, b, f, la, inner, cost, t, bool(st))
+                    for (a, b, f, la, t, st), (inner, cost)
+                    in zip(p_int[ptr[r]:ptr[r + 1]].tolist(), p_flt[ptr[r]:ptr[r + 1]].tolist())]
+            spans.extend(self._spans_of(ctx, path, L, R, g))
+            total += g
+        return spans, total
+
+    def _lattice_params(self) -> np.ndarray:
+        """The thresholds ``decode_runs`` takes, in its order. ``min_zipf_gain`` goes as
+        float32: ``_fixed_bonus`` compares float32 Zipf differences with it, which numpy
+        does in float32."""
+        return np.array([self.discount, self.unigram_weight, self.case_weight,
+                         self.swap_cost, self.weak_swap_cost, self.name_swap_cost,
+                         self.collapse_cost, self.synonym_count_weight,
+                         self.fixed_expression_cost, float(np.float32(self.min_zipf_gain)),
+                         float(self.min_pair_count), self.min_association], dtype=np.float64)
+
+    def _decode_runs_py(self, ctx: "_Context", runs: list[tuple[int, int]],
+                        site_at: dict[int, list[int]], site: tuple, cands: tuple,
+                        left_a: np.ndarray) -> tuple[list[Span], float]:
+        """The Python reference of ``_decode_runs``: rank each site's candidates, decode
+        each run with Viterbi (skipping one-word runs that provably cannot gain)."""
+        s_i, s_j, s_w, s_L, s_R = site
+        owner, tid, strong, c_left, c_right = cands
+        n_sites = len(s_i)
         # a one-word site alone in its run whose candidates all provably lose is skipped
         lone_k = [site_at[p][0] for p, q in runs if q == p + 1]
         hopeless = np.zeros(n_sites, dtype=bool)

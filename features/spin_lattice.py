@@ -1,0 +1,395 @@
+"""Compiled (numba) ranking and Viterbi decoding of the spinning detector's runs.
+
+``SpinningExtractor._decode`` finds, with numpy, the sites of a page (suspicious words and
+two-word thesaurus phrases) and their candidate originals; what follows is a small search
+per run of sites: rank each site's candidates and keep the best ``max_options``
+(``_rank``), then find the best reading of the run with a Viterbi search
+(``_viterbi``/``_viterbi_one``) and its gain over the observed words. In Python that was
+most of the extractor's time (tens of thousands of small float operations and dictionary
+probes per page); here it is one compiled call per page.
+
+The code follows the Python it replaces operation for operation, so that every float is
+bit-identical: the same sums in the same order, ``math.log`` (the C library's ``log``,
+as in CPython), the same tie-breaking (strict ``>`` in first-reached order, ``max`` keeping
+the first maximum, the candidates sorted by the tuple (fit, id, case, cost, strong),
+largest first). The Python versions stay in ``spinning.py`` as the reference
+(``SpinningExtractor._rank``, ``_viterbi``, ``_viterbi_one``, ``_fixed_bonus``) and
+``bench/golden_spinning.py`` checks the two give the same features and spans.
+
+Compilation (~10 s) happens once per process when the tables are built
+(``spinning._tables``), not per request; ``cache=True`` keeps the machine code in
+``__pycache__`` so later processes load it in well under a second.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _count(keys, counts, key):
+    """Count stored for pair ``key`` in the sorted ``keys`` (0 if absent)."""
+    pos = np.searchsorted(keys, key)
+    if pos < len(keys) and keys[pos] == key:
+        return counts[pos]
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def _has(keys, key):
+    pos = np.searchsorted(keys, key)
+    return pos < len(keys) and keys[pos] == key
+
+
+@njit(cache=True, nogil=True)
+def _emit(a, b, j, case, V, bg_keys, bg_counts, inv, backoff, p, logp, log_ncap, log_nlow,
+          d, uw, cw):
+    """``SpinningExtractor._emit``: score of word ``b`` at position ``j`` after ``a``."""
+    if b < 0:
+        return -12.0
+    if a < 0:
+        return uw * logp[b]
+    c = _count(bg_keys, bg_counts, a * V + b)
+    pr = (c - d if c > d else 0.0) * inv[a] + backoff[a] * p[b]
+    score = math.log(pr) - (1.0 - uw) * logp[b]
+    if j >= 0:
+        cj = case[j]
+        if cj >= 0:
+            score += cw * (log_ncap[a] if cj else log_nlow[a])
+    return score
+
+
+@njit(cache=True, nogil=True)
+def _case_score(wid, i, case, log_cap, log_low):
+    c = case[i]
+    if c < 0 or wid < 0:
+        return 0.0
+    return log_cap[wid] if c else log_low[wid]
+
+
+@njit(cache=True, nogil=True)
+def _bonus(a, b, pa, pb, o_start, o_end, o_cost, o_target, o_strong, ids, V, bg_keys,
+           bg_counts, compound_keys, inv, backoff, p, logp, zipf, d, fixed, min_zipf_gain,
+           min_pair_count, min_association):
+    """``SpinningExtractor._fixed_bonus`` with options given by index (-1: None)."""
+    refund = 0.0
+    if pa >= 0:
+        refund += max(0.0, o_cost[pa] - fixed)
+    if pb >= 0:
+        refund += max(0.0, o_cost[pb] - fixed)
+    if refund == 0.0:
+        return 0.0
+    if _has(compound_keys, a * V + b):
+        return refund
+    if pa < 0 or pb < 0 or not (o_strong[pa] or o_strong[pb]):
+        return 0.0
+    if o_end[pa] - o_start[pa] != 1 or o_end[pb] - o_start[pb] != 1:
+        return 0.0
+    za = zipf[o_target[pa]] - zipf[ids[o_start[pa]]]
+    zb = zipf[o_target[pb]] - zipf[ids[o_start[pb]]]
+    if min(za, zb) < min_zipf_gain:
+        return 0.0
+    # _evidence([(a, b)]) > 0
+    if a < 0 or b < 0:
+        return 0.0
+    c = _count(bg_keys, bg_counts, a * V + b)
+    if c < min_pair_count:
+        return 0.0
+    pr = (c - d) * inv[a] + backoff[a] * p[b]
+    if not (math.log(pr) - logp[b] >= min_association):
+        return 0.0
+    return refund
+
+
+@njit(cache=True, nogil=True)
+def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name, c_lo,
+                c_hi, tid, strong, c_left, c_right, expands, V, bg_keys, bg_counts,
+                compound_keys, inv, backoff, p, logp, log_ncap, log_nlow, log_cap, log_low,
+                cap, fanout, zipf, long3, params, max_options):
+    """Rank the candidates of every site and decode every run of a page.
+
+    Sites (kept ones only, ordered by position, the one-word site first) are given by
+    position ``s_i``, end ``s_j``, observed id, neighbour ids, the in-name test of
+    ``_rank`` and the range ``c_lo:c_hi`` of their candidates (original id, synset-mate
+    flag, counts with the left and right neighbour, and for phrase sites whether the
+    original is the phrase's first or last word). ``params`` holds the extractor's
+    thresholds (see the unpacking below).
+
+    Returns the gain of each run (0.0 where the observed reading wins) and, for the
+    runs with a positive gain, the decoded path: ``path_ptr[r]:path_ptr[r + 1]`` indexes
+    rows (start, end, first, last, target, strong) and (inner, cost) of the options on
+    the path, in order.
+    """
+    (d, uw, cw, swap_cost, weak_swap_cost, name_swap_cost, collapse_cost, scw, fixed,
+     min_zipf_gain, min_pair_count_f, min_association) = (
+        params[0], params[1], params[2], params[3], params[4], params[5], params[6],
+        params[7], params[8], params[9], params[10], params[11])
+    min_pair_count = int(min_pair_count_f)
+    k_uni = 1.0 - uw
+    n = len(ids)
+    n_runs = len(run_p)
+    gains = np.zeros(n_runs)
+    total_len = 0
+    max_len = 1
+    for r in range(n_runs):
+        total_len += run_q[r] - run_p[r]
+        max_len = max(max_len, run_q[r] - run_p[r])
+    path_ptr = np.zeros(n_runs + 1, dtype=np.int64)
+    path_int = np.zeros((total_len, 6), dtype=np.int64)
+    path_flt = np.zeros((total_len, 2))
+    n_path = 0
+    # per-run option table: observed readings first (one per position), then ranked options
+    cap_opts = max_len * (1 + 2 * max_options) + 1
+    o_start = np.zeros(cap_opts, dtype=np.int64)
+    o_end = np.zeros(cap_opts, dtype=np.int64)
+    o_first = np.zeros(cap_opts, dtype=np.int64)
+    o_target = np.zeros(cap_opts, dtype=np.int64)
+    o_inner = np.zeros(cap_opts)
+    o_cost = np.zeros(cap_opts)
+    o_strong = np.zeros(cap_opts, dtype=np.bool_)
+    # options of each position of the run: pos_opts[k, :pos_n[k]]
+    pos_opts = np.zeros((max_len, 2 * max_options), dtype=np.int64)
+    pos_n = np.zeros(max_len, dtype=np.int64)
+    # Viterbi states per node (position p + k): last id, score, back-pointer
+    S = 2 + 2 * max_options
+    st_last = np.zeros((max_len + 1, S), dtype=np.int64)
+    st_score = np.zeros((max_len + 1, S))
+    st_bp_node = np.zeros((max_len + 1, S), dtype=np.int64)
+    st_bp_slot = np.zeros((max_len + 1, S), dtype=np.int64)
+    st_bp_opt = np.zeros((max_len + 1, S), dtype=np.int64)
+    st_n = np.zeros(max_len + 1, dtype=np.int64)
+    # candidate ranking scratch
+    max_c = 1
+    for k in range(len(c_lo)):
+        max_c = max(max_c, c_hi[k] - c_lo[k])
+    r_fit = np.zeros(max_c)
+    r_tid = np.zeros(max_c, dtype=np.int64)
+    r_case = np.zeros(max_c)
+    r_cost = np.zeros(max_c)
+    r_strong = np.zeros(max_c, dtype=np.bool_)
+    order = np.zeros(max_c, dtype=np.int64)
+    k_site = 0
+    n_sites = len(s_i)
+    for r in range(n_runs):
+        path_ptr[r] = n_path
+        P, Q = run_p[r], run_q[r]
+        m = Q - P
+        L = ids[P - 1] if P > 0 and not brk[P] else -1
+        R = ids[Q] if Q < n and not brk[Q] else -1
+        n_opt = 0
+        for k in range(m):  # observed readings
+            i = P + k
+            o_start[n_opt] = i
+            o_end[n_opt] = i + 1
+            o_first[n_opt] = ids[i]
+            o_target[n_opt] = -1
+            o_inner[n_opt] = cw * _case_score(ids[i], i, case, log_cap, log_low)
+            o_cost[n_opt] = 0.0
+            o_strong[n_opt] = False
+            n_opt += 1
+            pos_n[k] = 0
+        any_opt = False
+        # ---- _rank for each site of the run ---------------------------------------------
+        while k_site < n_sites and s_i[k_site] < Q:
+            i, j, wid, sL, sR = s_i[k_site], s_j[k_site], s_w[k_site], s_L[k_site], \
+                s_R[k_site]
+            two = j - i > 1
+            in_name = s_in_name[k_site]
+            ci = case[i]
+            inv_l = bo_l = case_l = 0.0
+            has_case_l = False
+            if sL >= 0:
+                inv_l, bo_l = inv[sL], backoff[sL]
+                if ci >= 0:
+                    case_l = cw * (log_ncap[sL] if ci else log_nlow[sL])
+                    has_case_l = True
+            p_r = logp_r = 0.0
+            cj = -1
+            if sR >= 0:
+                p_r, logp_r = p[sR], logp[sR]
+                cj = case[j]
+            nc = 0
+            for c in range(c_lo[k_site], c_hi[k_site]):
+                t = tid[c]
+                st = strong[c]
+                if two and not st:
+                    continue
+                if two:
+                    cost = collapse_cost if expands[c] else swap_cost
+                elif in_name and cap[t] >= max(cap[wid], 0.03) and long3[t]:
+                    cost = name_swap_cost
+                else:
+                    cost = swap_cost if st else weak_swap_cost
+                    cost += scw * fanout[t]
+                cs = cw * ((log_cap[t] if ci else log_low[t]) if ci >= 0 else 0.0)
+                fit_left = 0.0
+                fit_right = 0.0
+                if sL >= 0:
+                    cl = c_left[c]
+                    fit_left = math.log((cl - d if cl > d else 0.0) * inv_l + bo_l * p[t]) \
+                        - k_uni * logp[t]
+                    if has_case_l:
+                        fit_left += case_l
+                if sR >= 0:
+                    cr = c_right[c]
+                    fit_right = math.log((cr - d if cr > d else 0.0) * inv[t]
+                                         + backoff[t] * p_r) - k_uni * logp_r
+                    if cj >= 0:
+                        fit_right += cw * (log_ncap[t] if cj else log_nlow[t])
+                r_fit[nc] = cs - cost + fit_left + fit_right
+                r_tid[nc] = t
+                r_case[nc] = cs
+                r_cost[nc] = cost
+                r_strong[nc] = st
+                order[nc] = nc
+                nc += 1
+            # stable insertion sort, largest (fit, tid, case, cost, strong) first
+            for a_ in range(1, nc):
+                x = order[a_]
+                b_ = a_ - 1
+                while b_ >= 0:
+                    y = order[b_]
+                    # is x greater than y (then it moves before y)?
+                    if r_fit[x] != r_fit[y]:
+                        gt = r_fit[x] > r_fit[y]
+                    elif r_tid[x] != r_tid[y]:
+                        gt = r_tid[x] > r_tid[y]
+                    elif r_case[x] != r_case[y]:
+                        gt = r_case[x] > r_case[y]
+                    elif r_cost[x] != r_cost[y]:
+                        gt = r_cost[x] > r_cost[y]
+                    else:
+                        gt = r_strong[x] and not r_strong[y]
+                    if not gt:
+                        break
+                    order[b_ + 1] = y
+                    b_ -= 1
+                order[b_ + 1] = x
+            k = i - P
+            for a_ in range(min(nc, max_options)):
+                x = order[a_]
+                o_start[n_opt] = i
+                o_end[n_opt] = j
+                o_first[n_opt] = r_tid[x]
+                o_target[n_opt] = r_tid[x]
+                o_inner[n_opt] = r_case[x]
+                o_cost[n_opt] = r_cost[x]
+                o_strong[n_opt] = r_strong[x]
+                pos_opts[k, pos_n[k]] = n_opt
+                pos_n[k] += 1
+                n_opt += 1
+                any_opt = True
+            k_site += 1
+        if not any_opt:
+            continue
+        # ---- Viterbi over the run (_viterbi; _viterbi_one is the same for one word) ---------
+        for k in range(m + 1):
+            st_n[k] = 0
+        st_last[0, 0] = L
+        st_score[0, 0] = 0.0
+        st_bp_opt[0, 0] = -2  # no back-pointer
+        st_n[0] = 1
+        for k in range(m):
+            i = P + k
+            if st_n[k] == 0:
+                continue
+            for e in range(-1, pos_n[k]):
+                o = k if e < 0 else pos_opts[k, e]  # observed reading of position i first
+                if o_end[o] > Q:
+                    continue
+                tk = o_end[o] - P
+                base = o_inner[o] - o_cost[o]
+                swapped = o_target[o] >= 0
+                of_ = o_first[o]
+                for s in range(st_n[k]):
+                    last = st_last[k, s]
+                    sc = st_score[k, s]
+                    bo = st_bp_opt[k, s]
+                    sv = sc + _emit(last, of_, i, case, V, bg_keys, bg_counts, inv, backoff, p,
+                                    logp, log_ncap, log_nlow, d, uw, cw) + base
+                    prev = bo if bo >= 0 else -1
+                    if prev >= 0 and o_target[prev] < 0:
+                        prev = -1
+                    if (swapped or prev >= 0) and last >= 0:
+                        sv += _bonus(last, of_, prev, o if swapped else -1, o_start, o_end,
+                                     o_cost, o_target, o_strong, ids, V, bg_keys, bg_counts,
+                                     compound_keys, inv, backoff, p, logp, zipf, d, fixed,
+                                     min_zipf_gain, min_pair_count, min_association)
+                    # tgt[o.last]: o.last == o.first for every reading
+                    found = -1
+                    for u in range(st_n[tk]):
+                        if st_last[tk, u] == of_:
+                            found = u
+                            break
+                    if found < 0:
+                        u = st_n[tk]
+                        st_n[tk] += 1
+                        st_last[tk, u] = of_
+                    elif sv > st_score[tk, found]:
+                        u = found
+                    else:
+                        continue
+                    st_score[tk, u] = sv
+                    st_bp_node[tk, u] = k
+                    st_bp_slot[tk, u] = s
+                    st_bp_opt[tk, u] = o
+        if st_n[m] == 0:
+            continue
+        best_s = 0.0
+        best_u = -1
+        for u in range(st_n[m]):
+            last = st_last[m, u]
+            sv = st_score[m, u] + (_emit(last, R, Q, case, V, bg_keys, bg_counts, inv,
+                                         backoff, p, logp, log_ncap, log_nlow, d, uw, cw)
+                                   if R >= 0 else 0.0)
+            prev = st_bp_opt[m, u]
+            if R >= 0 and prev >= 0 and o_target[prev] >= 0:
+                sv += _bonus(last, R, prev, -1, o_start, o_end, o_cost, o_target, o_strong,
+                             ids, V, bg_keys, bg_counts, compound_keys, inv, backoff, p, logp,
+                             zipf, d, fixed, min_zipf_gain, min_pair_count, min_association)
+            if best_u < 0 or sv > best_s:
+                best_s, best_u = sv, u
+        # _observed_score
+        obs = 0.0
+        last = L
+        for k in range(m):
+            i = P + k
+            obs += _emit(last, ids[i], i, case, V, bg_keys, bg_counts, inv, backoff, p, logp,
+                         log_ncap, log_nlow, d, uw, cw) \
+                + cw * _case_score(ids[i], i, case, log_cap, log_low)
+            last = ids[i]
+        if R >= 0:
+            obs += _emit(last, R, Q, case, V, bg_keys, bg_counts, inv, backoff, p, logp,
+                         log_ncap, log_nlow, d, uw, cw)
+        gain = best_s - obs
+        if gain <= 0:
+            continue
+        gains[r] = gain
+        # the path, back to front, then reversed into place
+        node, u = m, best_u
+        a0 = n_path
+        while node != 0:
+            o = st_bp_opt[node, u]
+            path_int[n_path, 0] = o_start[o]
+            path_int[n_path, 1] = o_end[o]
+            path_int[n_path, 2] = o_first[o]
+            path_int[n_path, 3] = o_first[o]
+            path_int[n_path, 4] = o_target[o]
+            path_int[n_path, 5] = 1 if o_strong[o] else 0
+            path_flt[n_path, 0] = o_inner[o]
+            path_flt[n_path, 1] = o_cost[o]
+            n_path += 1
+            node, u = st_bp_node[node, u], st_bp_slot[node, u]
+        b0 = n_path - 1
+        while a0 < b0:
+            for c in range(6):
+                path_int[a0, c], path_int[b0, c] = path_int[b0, c], path_int[a0, c]
+            for c in range(2):
+                path_flt[a0, c], path_flt[b0, c] = path_flt[b0, c], path_flt[a0, c]
+            a0 += 1
+            b0 -= 1
+    path_ptr[n_runs] = n_path
+    return gains, path_ptr, path_int, path_flt
