@@ -393,3 +393,159 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
             b0 -= 1
     path_ptr[n_runs] = n_path
     return gains, path_ptr, path_int, path_flt
+
+
+@njit(cache=True, nogil=True)
+def find_sites(ids, brk, name_like, unk_pid, V, bg_keys, bg_counts, compound_keys,
+               compound_pid, examinable, phrase_first, t_start, t_end, t_idx, t_strong,
+               frequent, hash_mult, hash_shift, cap, first_id, last_id, susp, loose,
+               min_pair_count):
+    """``SpinningExtractor._decode`` up to the runs, for one page (see there): the sites
+    (suspicious words, and two-word thesaurus phrases read as one original), their
+    candidate originals that form a frequent pair with a neighbour (``_candidates``), the
+    sites that keep any, and the runs they form (``_runs``).
+
+    ``name_like[i]``: word ``i`` could be part of a name for ``_rank`` (capitalised
+    mid-sentence, or capitalised with unknown case and not sentence-initial, > 2
+    letters); ``unk_pid[i]``: the thesaurus phrase id of words ``i, i + 1`` when the
+    second one is not in the vocabulary (-1 otherwise). ``first_id``/``last_id``: per
+    phrase id, the ids of its first and last word (for ``expands``).
+
+    Returns the kept sites (position, end, observed id, left id, right id, in-name flag,
+    candidate range), the candidates (id, synset-mate flag, counts with the left and
+    right neighbour, expands flag) and the runs (start, end).
+    """
+    n = len(ids)
+    # counts of adjacent pairs, -1 across a break (left_a[i]: the pair ending at i)
+    left_a = np.full(n + 1, -1, dtype=np.int64)
+    for i in range(1, n):
+        if brk[i]:
+            continue
+        a, b = ids[i - 1], ids[i]
+        left_a[i] = _count(bg_keys, bg_counts, a * V + b) if a >= 0 and b >= 0 else 0
+    exam = np.zeros(n, dtype=np.bool_)
+    single = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        w = ids[i]
+        exam[i] = w >= 0 and examinable[w]
+        lc, rc = left_a[i], left_a[i + 1]
+        single[i] = exam[i] and lc <= susp and rc <= susp and (lc >= 0 or rc >= 0)
+    chain = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        if i + 1 < n and single[i + 1] and left_a[i + 1] == 0:
+            chain[i] = True
+        if i > 0 and single[i - 1] and left_a[i] == 0:
+            chain[i] = True
+    for i in range(n):
+        if chain[i] and exam[i] and left_a[i] <= loose and left_a[i + 1] <= loose:
+            single[i] = True
+    # sites in position order, the one-word site before the two-word one
+    s_i = np.empty(2 * n, dtype=np.int64)
+    s_j = np.empty(2 * n, dtype=np.int64)
+    s_w = np.empty(2 * n, dtype=np.int64)
+    s_L = np.empty(2 * n, dtype=np.int64)
+    s_R = np.empty(2 * n, dtype=np.int64)
+    ns = 0
+    for i in range(n):
+        L = ids[i - 1] if i > 0 and left_a[i] >= 0 else -1
+        if single[i]:
+            s_i[ns], s_j[ns], s_w[ns], s_L[ns] = i, i + 1, ids[i], L
+            s_R[ns] = ids[i + 1] if left_a[i + 1] >= 0 else -1
+            ns += 1
+        if i + 1 < n and ids[i] >= 0 and phrase_first[ids[i]] and left_a[i + 1] >= 0 \
+                and left_a[i + 2] <= susp:
+            nxt = ids[i + 1]
+            pid = -1
+            if nxt >= 0:
+                key = ids[i] * V + nxt
+                pos = np.searchsorted(compound_keys, key)
+                if pos < len(compound_keys) and compound_keys[pos] == key:
+                    pid = compound_pid[pos]
+            else:
+                pid = unk_pid[i]
+            if pid >= 0:
+                s_i[ns], s_j[ns], s_w[ns], s_L[ns] = i, i + 2, pid, L
+                s_R[ns] = ids[i + 2] if left_a[i + 2] >= 0 else -1
+                ns += 1
+    # candidates: originals forming a frequent pair with a neighbour (the filter of the
+    # frequent pairs has no false negatives: it only saves look-ups)
+    cap_c = 16
+    for k in range(ns):
+        w = s_w[k]
+        if w >= 0:
+            cap_c += t_end[w] - t_start[w]
+    c_tid = np.empty(cap_c, dtype=np.int64)
+    c_strong = np.empty(cap_c, dtype=np.bool_)
+    c_left = np.empty(cap_c, dtype=np.int64)
+    c_right = np.empty(cap_c, dtype=np.int64)
+    c_exp = np.zeros(cap_c, dtype=np.bool_)
+    k_lo = np.empty(ns, dtype=np.int64)
+    k_hi = np.empty(ns, dtype=np.int64)
+    keep = np.zeros(ns, dtype=np.bool_)
+    nc = 0
+    for k in range(ns):
+        w, L, R = s_w[k], s_L[k], s_R[k]
+        two = s_j[k] - s_i[k] > 1
+        k_lo[k] = nc
+        any_strong = False
+        if w >= 0:
+            for f in range(t_start[w], t_end[w]):
+                t = t_idx[f]
+                kl = L * V + t if L >= 0 else -1
+                kr = t * V + R if R >= 0 else -1
+                if not ((kl >= 0 and frequent[(np.uint64(kl) * hash_mult) >> hash_shift])
+                        or (kr >= 0 and frequent[(np.uint64(kr) * hash_mult) >> hash_shift])):
+                    continue
+                cl = _count(bg_keys, bg_counts, kl) if kl >= 0 else 0
+                cr = _count(bg_keys, bg_counts, kr) if kr >= 0 else 0
+                if cl >= min_pair_count or cr >= min_pair_count:
+                    c_tid[nc] = t
+                    c_strong[nc] = t_strong[f]
+                    c_left[nc] = cl
+                    c_right[nc] = cr
+                    if two:
+                        c_exp[nc] = t == first_id[w] or t == last_id[w]
+                    any_strong |= t_strong[f]
+                    nc += 1
+        k_hi[k] = nc
+        keep[k] = k_hi[k] > k_lo[k] and (any_strong or not two)
+    # kept sites and their runs: stretches covered by sites, joined when adjacent unless
+    # a break falls between them
+    nk = 0
+    for k in range(ns):
+        nk += keep[k]
+    ks = np.empty(nk, dtype=np.int64)
+    m = 0
+    for k in range(ns):
+        if keep[k]:
+            ks[m] = k
+            m += 1
+    run_p = np.empty(nk, dtype=np.int64)
+    run_q = np.empty(nk, dtype=np.int64)
+    nr = 0
+    p = q = -1
+    m = 0
+    while m < nk:
+        i = s_i[ks[m]]
+        e = s_j[ks[m]]
+        while m + 1 < nk and s_i[ks[m + 1]] == i:  # ends[i]: the furthest end at i
+            m += 1
+            e = max(e, s_j[ks[m]])
+        m += 1
+        if p >= 0 and (i < q or (i == q and not brk[i])):
+            q = max(q, e)
+            continue
+        if p >= 0:
+            run_p[nr], run_q[nr] = p, q
+            nr += 1
+        p, q = i, e
+    if p >= 0:
+        run_p[nr], run_q[nr] = p, q
+        nr += 1
+    in_name = np.empty(nk, dtype=np.bool_)
+    for m in range(nk):
+        k = ks[m]
+        in_name[m] = name_like[s_i[k]] and cap[s_w[k]] <= 0.5
+    return (s_i[ks], s_j[ks], s_w[ks], s_L[ks], s_R[ks], in_name, k_lo[ks], k_hi[ks],
+            c_tid[:nc], c_strong[:nc], c_left[:nc], c_right[:nc], c_exp[:nc],
+            run_p[:nr], run_q[:nr])

@@ -48,7 +48,7 @@ import numpy as np
 from farmscore.config import models_dir
 from features.base import Extraction, Span
 from features.document import WORD_RE, Document
-from features.spin_lattice import decode_runs
+from features.spin_lattice import decode_runs, find_sites
 
 REFERENCE_NAME = "spin_reference.npz"
 #: Decode runs with the compiled ``spin_lattice.decode_runs`` (False: the Python reference,
@@ -424,7 +424,8 @@ class _Tables:
     known_at: dict[tuple, tuple | None]  # name window -> known-name match (lazy cache)
     tortured_first: frozenset[str]  # first words of the tortured phrases
     tortured_pairs: np.ndarray      # sorted a * V + b of their first two words, if known
-    word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word)) (lazy)
+    word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word), name part,
+                                    # capitalised and > 2 letters) (lazy)
     name_buckets: dict[tuple, list[tuple]]  # names_by_anchor's buckets of <= 400 names as
                                             # (name, lower-case words, their vocab ids)
     name_slots: dict[tuple[str, int], frozenset[int]]  # (skeleton, position) -> ids of the
@@ -500,6 +501,15 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
         for name in ("log_ncap", "log_nlow", "log_cap", "log_low"):
             t.arr[name] = np.asarray(getattr(t, name), dtype=np.float64)
         t.arr["long3"] = np.fromiter((len(w) > 2 for w in ref.words), dtype=bool, count=V)
+        first_id = np.full(V, -1, dtype=np.int64)
+        last_id = np.full(V, -1, dtype=np.int64)
+        for k in ref.syn:
+            w = ref.words[k]
+            if " " in w:
+                parts = w.split(" ")
+                first_id[k] = ref.vocab.get(parts[0], -1)
+                last_id[k] = ref.vocab.get(parts[-1], -1)
+        t.arr["first_id"], t.arr["last_id"] = first_id, last_id
         _compile_lattice(t, ref)
         _TABLES[key] = t
         return t
@@ -515,6 +525,11 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
                 b, len(ref.words), t.bg_keys, t.bg_counts, t.compound_keys, A["inv_count"],
                 A["backoff"], A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"],
                 A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(12), 6)
+    find_sites(np.zeros(2, dtype=np.int64), np.ones(2, dtype=bool), np.zeros(2, dtype=bool),
+               np.full(2, -1, dtype=np.int64), len(ref.words), t.bg_keys, t.bg_counts,
+               t.compound_keys, t.compound_pid, t.examinable, t.phrase_first, t.t_start,
+               t.t_end, t.t_idx, t.t_strong, t.frequent, _HASH_MULT, _HASH_SHIFT, A["cap"],
+               A["first_id"], A["last_id"], 0, 2, 3)
 
 
 def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1052,6 +1067,8 @@ class SpinningExtractor:
 
     def _decode(self, ctx: "_Context") -> tuple[list[Span], float]:
         """Viterbi over runs of suspicious words; flagged spans and their total gain."""
+        if _USE_COMPILED:
+            return self._decode_compiled(ctx)
         ids, keys, breaks = ctx.ids, ctx.keys, ctx.breaks
         syn = ctx.ref.syn
         vocab = ctx.ref.vocab
@@ -1133,46 +1150,51 @@ class SpinningExtractor:
             ends[i] = max(ends.get(i, j), j)
             site_at.setdefault(i, []).append(k)
         runs = _runs(ends, breaks)
-        site = (s_i, s_j, s_w, s_L, s_R)
-        cands = (owner, tid, strong, c_left, c_right)
-        if _USE_COMPILED:
-            return self._decode_runs(ctx, runs, keep, site, cands, left_a)
-        return self._decode_runs_py(ctx, runs, site_at, site, cands, left_a)
+        return self._decode_runs_py(ctx, runs, site_at, (s_i, s_j, s_w, s_L, s_R),
+                                    (owner, tid, strong, c_left, c_right), left_a)
 
-    def _decode_runs(self, ctx: "_Context", runs: list[tuple[int, int]], keep: np.ndarray,
-                     site: tuple, cands: tuple, left_a: np.ndarray) -> tuple[list[Span], float]:
-        """Rank and decode all runs in one compiled call (``spin_lattice.decode_runs``, the
-        same computation as ``_decode_runs_py``); spans of the runs that gain."""
-        s_i, s_j, s_w, s_L, s_R = (x[keep] for x in site)
-        owner, tid, strong, c_left, c_right = cands
+    def _decode_compiled(self, ctx: "_Context") -> tuple[list[Span], float]:
+        """``_decode`` in two compiled calls (``spin_lattice``): ``find_sites`` (sites,
+        candidates, runs) and ``decode_runs`` (ranking and Viterbi), the same computation
+        as the numpy and Python code of ``_decode``; then the spans of the runs that gain."""
+        n = len(ctx.ids)
+        if n < 2:
+            return [], 0.0
         tab, ref = ctx.tab, ctx.ref
-        n_sites = len(site[0])
-        bounds = np.searchsorted(owner, np.arange(n_sites + 1))
-        c_lo, c_hi = bounds[keep], bounds[keep + 1]
-        # _rank's name test per site: capital mid-sentence (or unknown case, not at a
-        # sentence start, capital first letter), a word rarely capitalised, > 2 letters
-        case, flags, words, cap = ctx.case, ctx.flags, ctx.words, tab.cap
-        in_name = np.array([(case[i] == 1 or (case[i] < 0 and not flags[i] & _SENT
-                                              and words[i][:1].isupper()))
-                            and cap[w] <= 0.5 and len(words[i]) > 2
-                            for i, w in zip(s_i.tolist(), s_w.tolist())], dtype=bool)
-        # a phrase collapses cheaply when the original is its own first or last word
-        expands = np.zeros(len(tid), dtype=bool)
-        ref_words = ref.words
-        for k in np.flatnonzero(s_j - s_i > 1).tolist():
-            words_ = ref_words[int(s_w[k])].split(" ")
-            ends_ = (words_[0], words_[-1])
-            for c in range(int(c_lo[k]), int(c_hi[k])):
-                expands[c] = ref_words[int(tid[c])] in ends_
-        runs_a = np.array(runs, dtype=np.int64).reshape(-1, 2)
+        arr = ctx.arr
+        # a two-word thesaurus phrase whose second word is not in the vocabulary is looked
+        # up by name
+        unk_pid = np.full(n, -1, dtype=np.int64)
+        unk = np.flatnonzero(tab.phrase_first[arr[:-1]] & (arr[1:] < 0))
+        if len(unk):
+            keys, vocab, syn = ctx.keys, ref.vocab, ref.syn
+            for i in unk.tolist():
+                pid = vocab.get(keys[i] + " " + keys[i + 1], -1)
+                if pid >= 0 and pid in syn:
+                    unk_pid[i] = pid
+        case = ctx.case_arr
+        # _rank's name test per word: capitalised mid-sentence (or of unknown case, not at a
+        # sentence start, capitalised), more than two letters
+        sent = (np.array(ctx.flags, dtype=np.int64) & _SENT) > 0
+        name_like = np.array(ctx.up3, dtype=bool) & ((case[:-1] == 1) | ((case[:-1] < 0)
+                                                                          & ~sent))
         A = tab.arr
+        (s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi, tid, strong, c_left, c_right, expands,
+         run_p, run_q) = find_sites(
+            arr, ctx.brk, name_like, unk_pid, ctx.V, tab.bg_keys, tab.bg_counts,
+            tab.compound_keys, tab.compound_pid, tab.examinable, tab.phrase_first,
+            tab.t_start, tab.t_end, tab.t_idx, tab.t_strong, tab.frequent, _HASH_MULT,
+            _HASH_SHIFT, A["cap"], A["first_id"], A["last_id"], self.suspicious_max_count,
+            self.chain_max_count, self.min_pair_count)
+        if not len(run_p):
+            return [], 0.0
         gains, ptr, p_int, p_flt = decode_runs(
-            ctx.arr, ctx.case_arr, ctx.brk, np.ascontiguousarray(runs_a[:, 0]),
-            np.ascontiguousarray(runs_a[:, 1]), s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi,
+            arr, case, ctx.brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi,
             tid, strong, c_left, c_right, expands, ctx.V, tab.bg_keys, tab.bg_counts,
             tab.compound_keys, A["inv_count"], A["backoff"], A["p"], A["logp"], A["log_ncap"],
             A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"], ref.zipf,
             A["long3"], self._lattice_params(), self.max_options)
+        runs = list(zip(run_p.tolist(), run_q.tolist()))
         spans: list[Span] = []
         total = 0.0
         ids, breaks = ctx.ids, ctx.breaks
@@ -1674,7 +1696,7 @@ class _Context:
 
     __slots__ = ("ref", "tab", "words", "starts", "ends", "flags", "keys", "ids", "breaks",
                  "case", "bigram", "V", "confirmed", "emits", "stride", "_arr", "_brk",
-                 "_case_arr", "name_parts")
+                 "_case_arr", "name_parts", "up3")
 
     def __init__(self, ref: SpinReference, tab: _Tables, words: list[str], starts: list[int],
                  ends: list[int], flags: list[int], keys: list[str], ids: list[int],
@@ -1693,6 +1715,8 @@ class _Context:
         self._arr = self._brk = self._case_arr = None
         #: positions of the words that can be name parts (see capitalised_runs)
         self.name_parts: list[int] = []
+        #: per word: capitalised first letter and more than two letters
+        self.up3: Sequence[bool] = ()
 
     @property
     def arr(self) -> np.ndarray:
@@ -1740,12 +1764,14 @@ class _Context:
                     content = int(w not in NAME_CONNECTORS)
                     row = rows_of[w] = (key, vocab.get(key, -1),
                                         (1 if up else 0) if first.isalpha() else -1, content,
-                                        int(content and up), up and not digit)
+                                        int(content and up), up and not digit,
+                                        up and len(w) > 2)
                 rows[k] = row
-        keys, ids, base, content, caps, name_part = zip(*rows)
+        keys, ids, base, content, caps, name_part, up3 = zip(*rows)
         case = _case_of(base, content, caps, _where(flags, _SENT), _where(flags, _NL))
         ctx = cls(ref, tab, words, starts, ends, flags, keys, ids, case)
         ctx.name_parts = list(compress(count(), name_part))
+        ctx.up3 = up3
         return ctx
 
     def case_score(self, wid: int, i: int) -> float:
