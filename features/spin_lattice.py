@@ -29,30 +29,68 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
-def _count(keys, counts, key):
-    """Count stored for pair ``key`` in the sorted ``keys`` (0 if absent)."""
-    pos = np.searchsorted(keys, key)
-    if pos < len(keys) and keys[pos] == key:
-        return counts[pos]
-    return 0
+#: A hash table slot holds ``key | value << KEY_BITS`` (-1: empty); keys are pair keys
+#: a * V + b < 2**36 (V ~ 217k), values counts or ids < 2**27.
+KEY_BITS = 36
+_KEY_MASK = (1 << KEY_BITS) - 1
+_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 @njit(cache=True, nogil=True)
-def _has(keys, key):
-    pos = np.searchsorted(keys, key)
-    return pos < len(keys) and keys[pos] == key
+def build_table(keys, vals):
+    """An open-addressing (linear probing) hash table of distinct pair keys and their
+    values, at a load factor <= 0.25, as one int64 array.
+
+    Binary search over the 321k sorted pair keys costs ~100 ns a look-up, most of it in
+    cache misses at the deep levels; a probe here is about one miss (~10 ns in cache)."""
+    size = 16
+    while size < 4 * len(keys):
+        size *= 2
+    mask = size - 1
+    slots = np.full(size, -1, dtype=np.int64)
+    for k in range(len(keys)):
+        h = np.int64((np.uint64(keys[k]) * _MULT) >> np.uint64(32)) & mask
+        while slots[h] != -1:
+            h = (h + 1) & mask
+        slots[h] = keys[k] | (vals[k] << KEY_BITS)
+    return slots
 
 
 @njit(cache=True, nogil=True)
-def _emit(a, b, j, case, V, bg_keys, bg_counts, inv, backoff, p, logp, log_ncap, log_nlow,
+def lookup(slots, key):
+    """Value stored for ``key`` (>= 0) in a ``build_table`` table, -1 if absent."""
+    mask = len(slots) - 1
+    h = np.int64((np.uint64(key) * _MULT) >> np.uint64(32)) & mask
+    while True:
+        got = slots[h]
+        if got == -1:
+            return -1
+        if (got & _KEY_MASK) == key:
+            return got >> KEY_BITS
+        h = (h + 1) & mask
+
+
+@njit(cache=True, nogil=True)
+def _count(bigrams, key):
+    """Reference count of pair ``key`` (0 if not stored)."""
+    c = lookup(bigrams, key)
+    return c if c >= 0 else 0
+
+
+@njit(cache=True, nogil=True)
+def _has(table, key):
+    return key >= 0 and lookup(table, key) >= 0
+
+
+@njit(cache=True, nogil=True)
+def _emit(a, b, j, case, V, bigrams, inv, backoff, p, logp, log_ncap, log_nlow,
           d, uw, cw):
     """``SpinningExtractor._emit``: score of word ``b`` at position ``j`` after ``a``."""
     if b < 0:
         return -12.0
     if a < 0:
         return uw * logp[b]
-    c = _count(bg_keys, bg_counts, a * V + b)
+    c = _count(bigrams, a * V + b)
     pr = (c - d if c > d else 0.0) * inv[a] + backoff[a] * p[b]
     score = math.log(pr) - (1.0 - uw) * logp[b]
     if j >= 0:
@@ -71,8 +109,8 @@ def _case_score(wid, i, case, log_cap, log_low):
 
 
 @njit(cache=True, nogil=True)
-def _bonus(a, b, pa, pb, o_start, o_end, o_cost, o_target, o_strong, ids, V, bg_keys,
-           bg_counts, compound_keys, inv, backoff, p, logp, zipf, d, fixed, min_zipf_gain,
+def _bonus(a, b, pa, pb, o_start, o_end, o_cost, o_target, o_strong, ids, V, bigrams,
+           compounds, inv, backoff, p, logp, zipf, d, fixed, min_zipf_gain,
            min_pair_count, min_association):
     """``SpinningExtractor._fixed_bonus`` with options given by index (-1: None)."""
     refund = 0.0
@@ -82,7 +120,7 @@ def _bonus(a, b, pa, pb, o_start, o_end, o_cost, o_target, o_strong, ids, V, bg_
         refund += max(0.0, o_cost[pb] - fixed)
     if refund == 0.0:
         return 0.0
-    if _has(compound_keys, a * V + b):
+    if _has(compounds, a * V + b):
         return refund
     if pa < 0 or pb < 0 or not (o_strong[pa] or o_strong[pb]):
         return 0.0
@@ -95,7 +133,7 @@ def _bonus(a, b, pa, pb, o_start, o_end, o_cost, o_target, o_strong, ids, V, bg_
     # _evidence([(a, b)]) > 0
     if a < 0 or b < 0:
         return 0.0
-    c = _count(bg_keys, bg_counts, a * V + b)
+    c = _count(bigrams, a * V + b)
     if c < min_pair_count:
         return 0.0
     pr = (c - d) * inv[a] + backoff[a] * p[b]
@@ -106,8 +144,8 @@ def _bonus(a, b, pa, pb, o_start, o_end, o_cost, o_target, o_strong, ids, V, bg_
 
 @njit(cache=True, nogil=True)
 def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name, c_lo,
-                c_hi, tid, strong, c_left, c_right, expands, V, bg_keys, bg_counts,
-                compound_keys, inv, backoff, p, logp, log_ncap, log_nlow, log_cap, log_low,
+                c_hi, tid, strong, c_left, c_right, expands, V, bigrams,
+                compounds, inv, backoff, p, logp, log_ncap, log_nlow, log_cap, log_low,
                 cap, fanout, zipf, long3, params, max_options):
     """Rank the candidates of every site and decode every run of a page.
 
@@ -308,15 +346,15 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                     last = st_last[k, s]
                     sc = st_score[k, s]
                     bo = st_bp_opt[k, s]
-                    sv = sc + _emit(last, of_, i, case, V, bg_keys, bg_counts, inv, backoff, p,
+                    sv = sc + _emit(last, of_, i, case, V, bigrams, inv, backoff, p,
                                     logp, log_ncap, log_nlow, d, uw, cw) + base
                     prev = bo if bo >= 0 else -1
                     if prev >= 0 and o_target[prev] < 0:
                         prev = -1
                     if (swapped or prev >= 0) and last >= 0:
                         sv += _bonus(last, of_, prev, o if swapped else -1, o_start, o_end,
-                                     o_cost, o_target, o_strong, ids, V, bg_keys, bg_counts,
-                                     compound_keys, inv, backoff, p, logp, zipf, d, fixed,
+                                     o_cost, o_target, o_strong, ids, V, bigrams,
+                                     compounds, inv, backoff, p, logp, zipf, d, fixed,
                                      min_zipf_gain, min_pair_count, min_association)
                     # tgt[o.last]: o.last == o.first for every reading
                     found = -1
@@ -342,13 +380,13 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
         best_u = -1
         for u in range(st_n[m]):
             last = st_last[m, u]
-            sv = st_score[m, u] + (_emit(last, R, Q, case, V, bg_keys, bg_counts, inv,
+            sv = st_score[m, u] + (_emit(last, R, Q, case, V, bigrams, inv,
                                          backoff, p, logp, log_ncap, log_nlow, d, uw, cw)
                                    if R >= 0 else 0.0)
             prev = st_bp_opt[m, u]
             if R >= 0 and prev >= 0 and o_target[prev] >= 0:
                 sv += _bonus(last, R, prev, -1, o_start, o_end, o_cost, o_target, o_strong,
-                             ids, V, bg_keys, bg_counts, compound_keys, inv, backoff, p, logp,
+                             ids, V, bigrams, compounds, inv, backoff, p, logp,
                              zipf, d, fixed, min_zipf_gain, min_pair_count, min_association)
             if best_u < 0 or sv > best_s:
                 best_s, best_u = sv, u
@@ -357,12 +395,12 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
         last = L
         for k in range(m):
             i = P + k
-            obs += _emit(last, ids[i], i, case, V, bg_keys, bg_counts, inv, backoff, p, logp,
+            obs += _emit(last, ids[i], i, case, V, bigrams, inv, backoff, p, logp,
                          log_ncap, log_nlow, d, uw, cw) \
                 + cw * _case_score(ids[i], i, case, log_cap, log_low)
             last = ids[i]
         if R >= 0:
-            obs += _emit(last, R, Q, case, V, bg_keys, bg_counts, inv, backoff, p, logp,
+            obs += _emit(last, R, Q, case, V, bigrams, inv, backoff, p, logp,
                          log_ncap, log_nlow, d, uw, cw)
         gain = best_s - obs
         if gain <= 0:
@@ -396,8 +434,8 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
 
 
 @njit(cache=True, nogil=True)
-def find_sites(ids, brk, name_like, unk_pid, V, bg_keys, bg_counts, compound_keys,
-               compound_pid, examinable, phrase_first, t_start, t_end, t_idx, t_strong,
+def find_sites(ids, brk, name_like, unk_pid, V, bigrams, compounds, examinable,
+               phrase_first, t_start, t_end, t_idx, t_strong,
                frequent, hash_mult, hash_shift, cap, first_id, last_id, susp, loose,
                min_pair_count):
     """``SpinningExtractor._decode`` up to the runs, for one page (see there): the sites
@@ -422,7 +460,7 @@ def find_sites(ids, brk, name_like, unk_pid, V, bg_keys, bg_counts, compound_key
         if brk[i]:
             continue
         a, b = ids[i - 1], ids[i]
-        left_a[i] = _count(bg_keys, bg_counts, a * V + b) if a >= 0 and b >= 0 else 0
+        left_a[i] = _count(bigrams, a * V + b) if a >= 0 and b >= 0 else 0
     exam = np.zeros(n, dtype=np.bool_)
     single = np.zeros(n, dtype=np.bool_)
     for i in range(n):
@@ -457,10 +495,7 @@ def find_sites(ids, brk, name_like, unk_pid, V, bg_keys, bg_counts, compound_key
             nxt = ids[i + 1]
             pid = -1
             if nxt >= 0:
-                key = ids[i] * V + nxt
-                pos = np.searchsorted(compound_keys, key)
-                if pos < len(compound_keys) and compound_keys[pos] == key:
-                    pid = compound_pid[pos]
+                pid = lookup(compounds, ids[i] * V + nxt)
             else:
                 pid = unk_pid[i]
             if pid >= 0:
@@ -496,8 +531,8 @@ def find_sites(ids, brk, name_like, unk_pid, V, bg_keys, bg_counts, compound_key
                 if not ((kl >= 0 and frequent[(np.uint64(kl) * hash_mult) >> hash_shift])
                         or (kr >= 0 and frequent[(np.uint64(kr) * hash_mult) >> hash_shift])):
                     continue
-                cl = _count(bg_keys, bg_counts, kl) if kl >= 0 else 0
-                cr = _count(bg_keys, bg_counts, kr) if kr >= 0 else 0
+                cl = _count(bigrams, kl) if kl >= 0 else 0
+                cr = _count(bigrams, kr) if kr >= 0 else 0
                 if cl >= min_pair_count or cr >= min_pair_count:
                     c_tid[nc] = t
                     c_strong[nc] = t_strong[f]

@@ -48,7 +48,7 @@ import numpy as np
 from farmscore.config import models_dir
 from features.base import Extraction, Span
 from features.document import WORD_RE, Document
-from features.spin_lattice import decode_runs, find_sites
+from features.spin_lattice import KEY_BITS, build_table, decode_runs, find_sites
 
 REFERENCE_NAME = "spin_reference.npz"
 #: Decode runs with the compiled ``spin_lattice.decode_runs`` (False: the Python reference,
@@ -510,6 +510,12 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                 first_id[k] = ref.vocab.get(parts[0], -1)
                 last_id[k] = ref.vocab.get(parts[-1], -1)
         t.arr["first_id"], t.arr["last_id"] = first_id, last_id
+        # hash tables of the compiled code: pair key -> count, compound pair key -> its id
+        if V * V >= 1 << KEY_BITS or len(ref.bigram) and max(
+                int(t.bg_counts.max()), V) >= 1 << (63 - KEY_BITS):
+            raise ValueError("reference too large for the packed hash tables")
+        t.arr["bigrams"] = build_table(t.bg_keys, t.bg_counts)
+        t.arr["compounds"] = build_table(ckeys, cpid)
         _compile_lattice(t, ref)
         _TABLES[key] = t
         return t
@@ -522,12 +528,12 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
     b = np.zeros(0, dtype=bool)
     A = t.arr
     decode_runs(i64, i64, b, i64, i64, i64, i64, i64, i64, i64, b, i64, i64, i64, b, i64, i64,
-                b, len(ref.words), t.bg_keys, t.bg_counts, t.compound_keys, A["inv_count"],
+                b, len(ref.words), A["bigrams"], A["compounds"], A["inv_count"],
                 A["backoff"], A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"],
                 A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(12), 6)
     find_sites(np.zeros(2, dtype=np.int64), np.ones(2, dtype=bool), np.zeros(2, dtype=bool),
-               np.full(2, -1, dtype=np.int64), len(ref.words), t.bg_keys, t.bg_counts,
-               t.compound_keys, t.compound_pid, t.examinable, t.phrase_first, t.t_start,
+               np.full(2, -1, dtype=np.int64), len(ref.words), A["bigrams"], A["compounds"],
+               t.examinable, t.phrase_first, t.t_start,
                t.t_end, t.t_idx, t.t_strong, t.frequent, _HASH_MULT, _HASH_SHIFT, A["cap"],
                A["first_id"], A["last_id"], 0, 2, 3)
 
@@ -1181,8 +1187,8 @@ class SpinningExtractor:
         A = tab.arr
         (s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi, tid, strong, c_left, c_right, expands,
          run_p, run_q) = find_sites(
-            arr, ctx.brk, name_like, unk_pid, ctx.V, tab.bg_keys, tab.bg_counts,
-            tab.compound_keys, tab.compound_pid, tab.examinable, tab.phrase_first,
+            arr, ctx.brk, name_like, unk_pid, ctx.V, A["bigrams"], A["compounds"],
+            tab.examinable, tab.phrase_first,
             tab.t_start, tab.t_end, tab.t_idx, tab.t_strong, tab.frequent, _HASH_MULT,
             _HASH_SHIFT, A["cap"], A["first_id"], A["last_id"], self.suspicious_max_count,
             self.chain_max_count, self.min_pair_count)
@@ -1190,8 +1196,8 @@ class SpinningExtractor:
             return [], 0.0
         gains, ptr, p_int, p_flt = decode_runs(
             arr, case, ctx.brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi,
-            tid, strong, c_left, c_right, expands, ctx.V, tab.bg_keys, tab.bg_counts,
-            tab.compound_keys, A["inv_count"], A["backoff"], A["p"], A["logp"], A["log_ncap"],
+            tid, strong, c_left, c_right, expands, ctx.V, A["bigrams"], A["compounds"],
+            A["inv_count"], A["backoff"], A["p"], A["logp"], A["log_ncap"],
             A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"], ref.zipf,
             A["long3"], self._lattice_params(), self.max_options)
         runs = list(zip(run_p.tolist(), run_q.tolist()))
