@@ -584,3 +584,109 @@ def find_sites(ids, brk, name_like, unk_pid, V, bigrams, compounds, examinable,
     return (s_i[ks], s_j[ks], s_w[ks], s_L[ks], s_R[ks], in_name, k_lo[ks], k_hi[ks],
             c_tid[:nc], c_strong[:nc], c_left[:nc], c_right[:nc], c_exp[:nc],
             run_p[:nr], run_q[:nr])
+
+
+@njit(cache=True, nogil=True)
+def tokens(cp, table):
+    """The tokens of ``WORD_RE`` in a text given as code points (all below 65536), with
+    ``table`` the class bits of ``spinning._char_classes`` (1 word, 2 apostrophe, 4 break,
+    8 sentence, 16 newline, 32 white space, 64 dash).
+
+    A character belongs to a token if it is a word character, or an apostrophe between two
+    word characters (what ``\\w+(?:['’]\\w+)*`` matches: tokens are the maximal runs of such
+    characters). Returns the tokens' starts and ends, the gap flags of ``split_words``
+    (1 a break, 2 a sentence boundary, 4 a line break before each token; a dash counts as
+    a break between two white-space characters, ``\\s-\\s``) and the code points with
+    every character outside a token replaced by a space (so ``str.split`` gives the
+    tokens).
+    """
+    n = len(cp)
+    tok = np.zeros(n, dtype=np.bool_)
+    for k in range(n):
+        c = table[cp[k]]
+        if c & 1:
+            tok[k] = True
+        elif c & 2 and 0 < k < n - 1 and table[cp[k - 1]] & 1 and table[cp[k + 1]] & 1:
+            tok[k] = True
+    starts = np.empty(n // 2 + 1, dtype=np.int64)
+    ends = np.empty(n // 2 + 1, dtype=np.int64)
+    flags = np.zeros(n // 2 + 1, dtype=np.int64)
+    masked = np.empty(n, dtype=np.uint32)
+    nw = 0
+    f_brk = f_sent = f_nl = False
+    k = 0
+    while k < n:
+        if tok[k]:
+            starts[nw] = k
+            flags[nw] = (1 | (2 if f_sent else 0) if f_brk else 0) | (4 if f_nl else 0)
+            while k < n and tok[k]:
+                masked[k] = cp[k]
+                k += 1
+            ends[nw] = k
+            nw += 1
+            f_brk = f_sent = f_nl = False
+            continue
+        c = table[cp[k]]
+        masked[k] = 32
+        if c & 4:
+            f_brk = True
+        elif c & 64 and 0 < k < n - 1 and table[cp[k - 1]] & 32 and table[cp[k + 1]] & 32:
+            f_brk = True
+        if c & 8:
+            f_sent = True
+        if c & 16:
+            f_nl = True
+        k += 1
+    if nw:
+        flags[0] = 1 | 2 | (flags[0] & 4)
+    return starts[:nw], ends[:nw], flags[:nw], masked
+
+
+@njit(cache=True, nogil=True)
+def columns(codes, flags):
+    """Per-word columns of a page from the cached word codes (``spinning._word_code``:
+    (id + 1) << 8 | case if mid-sentence + 1 | content << 2 | capitalised content << 3 |
+    name part << 4 | capitalised and > 2 letters << 5) and the gap flags.
+
+    Returns the ids, the case observations of ``_case_of`` with -1 appended (past the
+    end), the break flags, ``_rank``'s name test per word (capitalised mid-sentence, or
+    capitalised with unknown case and not sentence-initial, > 2 letters) and the positions
+    of the words that can be name parts.
+    """
+    n = len(codes)
+    ids = (codes >> 8) - 1
+    case = np.full(n + 1, -1, dtype=np.int64)
+    brk = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        f = flags[i]
+        brk[i] = (f & 1) != 0
+        if not f & 2:
+            case[i] = (codes[i] & 3) - 1
+    # a line is a title when >= 3 of its words are content words and >= 60 % of those are
+    # capitalised: capitals say nothing there
+    a = 0
+    for b in range(1, n + 1):
+        if b < n and not flags[b] & 4:
+            continue
+        n_content = 0
+        n_caps = 0
+        for i in range(a, b):
+            n_content += (codes[i] >> 2) & 1
+            n_caps += (codes[i] >> 3) & 1
+        if n_content >= 3 and n_caps >= 0.6 * n_content:
+            for i in range(a, b):
+                case[i] = -1
+        a = b
+    name_like = np.zeros(n, dtype=np.bool_)
+    n_parts = 0
+    for i in range(n):
+        if (codes[i] >> 5) & 1:
+            name_like[i] = case[i] == 1 or (case[i] < 0 and not flags[i] & 2)
+        n_parts += (codes[i] >> 4) & 1
+    parts = np.empty(n_parts, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if (codes[i] >> 4) & 1:
+            parts[m] = i
+            m += 1
+    return ids, case, brk, name_like, parts

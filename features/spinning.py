@@ -48,7 +48,8 @@ import numpy as np
 from farmscore.config import models_dir
 from features.base import Extraction, Span
 from features.document import WORD_RE, Document
-from features.spin_lattice import KEY_BITS, build_table, decode_runs, find_sites
+from features.spin_lattice import (KEY_BITS, build_table, columns, decode_runs, find_sites,
+                                   tokens)
 
 REFERENCE_NAME = "spin_reference.npz"
 #: Decode runs with the compiled ``spin_lattice.decode_runs`` (False: the Python reference,
@@ -157,59 +158,37 @@ def _char_classes() -> np.ndarray:
 
 
 def split_words(text: str) -> tuple[list[str], list[int], list[int], list[int]]:
-    """(words, starts, ends, gap flags) of ``text``: the tokens of ``WORD_RE``.
+    """(words, starts, ends, gap flags) of ``text`` (``_split_words_arrays`` as lists)."""
+    words, starts, ends, flags = _split_words_arrays(text)
+    return words, starts.tolist(), ends.tolist(), flags.tolist()
+
+
+def _split_words_arrays(text: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """(words, starts, ends, gap flags) of ``text``: the tokens of ``WORD_RE``; all but the
+    words as int64 arrays.
 
     ``flags[i]`` holds the ``_BRK``/``_SENT``/``_NL`` bits of the gap before word ``i``;
     the first word always starts a sentence.
 
-    Done with numpy over the text's code points (about 1.4x faster than the regex split on
-    a 5 KB page): a character belongs to a token if it is a word character, or an
-    apostrophe between two word characters (which is what ``\\w+(?:['’]\\w+)*`` matches:
-    tokens are the maximal runs of such characters); a gap's bits come from prefix sums of
-    per-character bits, where a dash counts as a break between two white-space characters
-    (``\\s-\\s``; white space is never part of a token, so both lie in the same gap).
-    Texts with characters beyond the Basic Multilingual Plane take the regex path
-    (``_split_words_re``), which gives the same result.
+    Done in one compiled pass over the text's code points (``spin_lattice.tokens``, ~10x
+    faster than the regex split on a 5 KB page; the words come from one ``str.split`` of
+    the text with everything outside a token blanked). Texts with characters beyond the
+    Basic Multilingual Plane take the regex path (``_split_words_re``), which gives the
+    same result.
     """
     if not text:
-        return [], [], [], []
+        return [], _NO_INTS, _NO_INTS, _NO_INTS
     cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if not text.isascii() and int(cp.max()) >= 65536:
-        return _split_words_re(text)
-    cls = _char_classes().take(cp)
-    word = (cls & _C_WORD).astype(bool)
-    tok = word.copy()
-    apos = np.flatnonzero(cls[1:-1] & _C_APOS) + 1
-    if len(apos):
-        tok[apos] = word[apos - 1] & word[apos + 1]
-    n = len(tok)
-    edge = np.flatnonzero(tok[1:] != tok[:-1]) + 1
-    if tok[0]:
-        edge = np.concatenate([[0], edge])
-    if tok[-1]:
-        edge = np.concatenate([edge, [n]])
-    if not len(edge):
-        return [], [], [], []
-    starts, ends = edge[0::2], edge[1::2]
-    words = np.where(tok, cp, 32).astype(np.uint32).tobytes().decode(
-        "utf-32-le", "surrogatepass").split()
-    # gap i is [ends[i - 1], starts[i]) (from 0 for the first word)
-    brk = (cls & _C_BRK).astype(bool)
-    dash = np.flatnonzero(cls[1:-1] & _C_DASH) + 1
-    if len(dash):
-        sp = (cls & _C_SPACE).astype(bool)
-        brk[dash] |= sp[dash - 1] & sp[dash + 1]
-    ga = np.concatenate([[0], ends[:-1]])
-    flags = np.zeros(len(starts), dtype=np.int64)
-    cb = np.concatenate([[0], np.cumsum(brk)])
-    has_brk = cb[starts] > cb[ga]
-    flags[has_brk] = _BRK
-    cs = np.concatenate([[0], np.cumsum((cls & _C_SENT).astype(bool))])
-    flags[has_brk & (cs[starts] > cs[ga])] |= _SENT
-    cn = np.concatenate([[0], np.cumsum((cls & _C_NL).astype(bool))])
-    flags[cn[starts] > cn[ga]] |= _NL
-    flags[0] = _BRK | _SENT | (flags[0] & _NL)
-    return words, starts.tolist(), ends.tolist(), flags.tolist()
+        words, starts, ends, flags = _split_words_re(text)
+        return (words, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
+                np.array(flags, dtype=np.int64))
+    starts, ends, flags, masked = tokens(cp, _char_classes())
+    words = masked.tobytes().decode("utf-32-le", "surrogatepass").split()
+    return words, starts, ends, flags
+
+
+_NO_INTS = np.zeros(0, dtype=np.int64)
 
 
 def _split_words_re(text: str) -> tuple[list[str], list[int], list[int], list[int]]:
@@ -424,8 +403,8 @@ class _Tables:
     known_at: dict[tuple, tuple | None]  # name window -> known-name match (lazy cache)
     tortured_first: frozenset[str]  # first words of the tortured phrases
     tortured_pairs: np.ndarray      # sorted a * V + b of their first two words, if known
-    word_rows: dict[str, tuple]     # page word -> (lm key, id, *_case_row(word), name part,
-                                    # capitalised and > 2 letters) (lazy)
+    word_code: dict[str, int]       # page word -> its columns as one int (_word_code, lazy)
+    word_key: dict[str, str]        # page word -> lm_key(word) (lazy)
     name_buckets: dict[tuple, list[tuple]]  # names_by_anchor's buckets of <= 400 names as
                                             # (name, lower-case words, their vocab ids)
     name_slots: dict[tuple[str, int], frozenset[int]]  # (skeleton, position) -> ids of the
@@ -483,7 +462,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     bg_keys=bg_keys[order], bg_counts=bg_counts[order],
                     examinable=examinable, phrase_first=phrase_first,
                     compound=frozenset(ckeys.tolist()),
-                    has_strong=has_strong.tolist(), known_at={}, word_rows={},
+                    has_strong=has_strong.tolist(), known_at={}, word_code={}, word_key={},
                     tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
                     tortured_pairs=_tortured_pairs(ref),
                     arr={}, compound_keys=ckeys, compound_pid=cpid,
@@ -531,6 +510,9 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
                 b, len(ref.words), A["bigrams"], A["compounds"], A["inv_count"],
                 A["backoff"], A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"],
                 A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(12), 6)
+    text = "Warm up"
+    tokens(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _char_classes())
+    columns(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64))
     find_sites(np.zeros(2, dtype=np.int64), np.ones(2, dtype=bool), np.zeros(2, dtype=bool),
                np.full(2, -1, dtype=np.int64), len(ref.words), A["bigrams"], A["compounds"],
                t.examinable, t.phrase_first, t.t_start,
@@ -1179,15 +1161,10 @@ class SpinningExtractor:
                 if pid >= 0 and pid in syn:
                     unk_pid[i] = pid
         case = ctx.case_arr
-        # _rank's name test per word: capitalised mid-sentence (or of unknown case, not at a
-        # sentence start, capitalised), more than two letters
-        sent = (np.array(ctx.flags, dtype=np.int64) & _SENT) > 0
-        name_like = np.array(ctx.up3, dtype=bool) & ((case[:-1] == 1) | ((case[:-1] < 0)
-                                                                          & ~sent))
         A = tab.arr
         (s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi, tid, strong, c_left, c_right, expands,
          run_p, run_q) = find_sites(
-            arr, ctx.brk, name_like, unk_pid, ctx.V, A["bigrams"], A["compounds"],
+            arr, ctx.brk, ctx.name_like, unk_pid, ctx.V, A["bigrams"], A["compounds"],
             tab.examinable, tab.phrase_first,
             tab.t_start, tab.t_end, tab.t_idx, tab.t_strong, tab.frequent, _HASH_MULT,
             _HASH_SHIFT, A["cap"], A["first_id"], A["last_id"], self.suspicious_max_count,
@@ -1697,20 +1674,48 @@ class SpinningExtractor:
         return out
 
 
+def _word_code(w: str, vocab: dict[str, int], codes_of: dict[str, int],
+               keys_of: dict[str, str]) -> None:
+    """Cache what the page columns need of word ``w`` (``lm_key``, ``_case_row`` and the
+    name-part test, inlined) as one int: (id + 1) << 8 | case if mid-sentence + 1 |
+    content << 2 | capitalised content << 3 | name part << 4 | capitalised and more than
+    two letters << 5; and its vocabulary key. The key is stored first: a thread that sees
+    the code finds the key too."""
+    digit = _DIGIT_RE.search(w)
+    key = "#" if digit else w.lower().replace("’", "'")
+    first = w[:1]
+    up = first.isupper()
+    content = int(w not in NAME_CONNECTORS)
+    case = (1 if up else 0) if first.isalpha() else -1
+    keys_of[w] = key
+    codes_of[w] = ((vocab.get(key, -1) + 1) << 8 | (case + 1) | content << 2
+                   | int(content and up) << 3 | int(up and not digit) << 4
+                   | int(up and len(w) > 2) << 5)
+
+
 class _Context:
-    """Everything one page's scoring needs, computed once."""
+    """Everything one page's scoring needs, computed once.
 
-    __slots__ = ("ref", "tab", "words", "starts", "ends", "flags", "keys", "ids", "breaks",
-                 "case", "bigram", "V", "confirmed", "emits", "stride", "_arr", "_brk",
-                 "_case_arr", "name_parts", "up3")
+    The per-word columns are numpy arrays (``arr`` ids, ``brk`` breaks, ``case_arr`` case
+    observations with -1 appended, ``name_like``, ``starts_a``/``ends_a``/``flags_a``);
+    the Python lists the rest of the code indexes one word at a time (``ids``, ``breaks``,
+    ``keys``, ``words``) are made once, the others (``case``, ``flags``, ``starts``,
+    ``ends``) on first use.
+    """
 
-    def __init__(self, ref: SpinReference, tab: _Tables, words: list[str], starts: list[int],
-                 ends: list[int], flags: list[int], keys: list[str], ids: list[int],
-                 case: list[int]):
-        self.ref, self.tab, self.words = ref, tab, words
-        self.starts, self.ends, self.flags = starts, ends, flags
-        self.keys, self.ids, self.case = keys, ids, case
-        self.breaks = list(map(and_, flags, repeat(_BRK)))
+    __slots__ = ("ref", "tab", "words", "keys", "ids", "breaks", "bigram", "V", "confirmed",
+                 "emits", "stride", "arr", "brk", "case_arr", "name_like", "name_parts",
+                 "starts_a", "ends_a", "flags_a", "_case", "_flags", "_starts", "_ends")
+
+    def __init__(self, ref: SpinReference, tab: _Tables, words: list[str],
+                 starts: np.ndarray, ends: np.ndarray, flags: np.ndarray, keys: tuple[str, ...],
+                 ids: np.ndarray, case: np.ndarray, brk: np.ndarray, name_like: np.ndarray,
+                 name_parts: list[int]):
+        self.ref, self.tab, self.words, self.keys = ref, tab, words, keys
+        self.starts_a, self.ends_a, self.flags_a = starts, ends, flags
+        self.arr, self.case_arr, self.brk, self.name_like = ids, case, brk, name_like
+        self.ids: list[int] = ids.tolist()
+        self.breaks: list[bool] = brk.tolist()
         self.bigram = ref.bigram
         self.V = len(ref.words)
         #: observed word keys -> original ids of swaps flagged on this page
@@ -1718,67 +1723,58 @@ class _Context:
         #: memo of emission scores, keyed by (a * V + b) * stride + position + 1
         self.emits: dict[int, float] = {}
         self.stride = len(words) + 2
-        self._arr = self._brk = self._case_arr = None
         #: positions of the words that can be name parts (see capitalised_runs)
-        self.name_parts: list[int] = []
-        #: per word: capitalised first letter and more than two letters
-        self.up3: Sequence[bool] = ()
+        self.name_parts = name_parts
+        self._case = self._flags = self._starts = self._ends = None
 
     @property
-    def arr(self) -> np.ndarray:
-        """The word ids as a numpy array."""
-        if self._arr is None:
-            self._arr = np.array(self.ids, dtype=np.int64)
-        return self._arr
+    def case(self) -> list[int]:
+        """Per word: 1 capitalised mid-sentence, 0 lower case, -1 unknown (_case_of)."""
+        if self._case is None:
+            self._case = self.case_arr[:-1].tolist()
+        return self._case
 
     @property
-    def brk(self) -> np.ndarray:
-        """The break flags as a numpy bool array."""
-        if self._brk is None:
-            self._brk = np.array(self.breaks, dtype=bool)
-        return self._brk
+    def flags(self) -> list[int]:
+        """Per word: the break / sentence / newline bits of the gap before it."""
+        if self._flags is None:
+            self._flags = self.flags_a.tolist()
+        return self._flags
 
     @property
-    def case_arr(self) -> np.ndarray:
-        """The case observations as a numpy array, with -1 appended (past the end)."""
-        if self._case_arr is None:
-            self._case_arr = np.array(self.case + [-1], dtype=np.int64)
-        return self._case_arr
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = self.starts_a.tolist()
+        return self._starts
+
+    @property
+    def ends(self) -> list[int]:
+        if self._ends is None:
+            self._ends = self.ends_a.tolist()
+        return self._ends
 
     @classmethod
     def of(cls, text: str, ref: SpinReference, tab: _Tables) -> "_Context":
-        """Tokenise a page; per-word facts come from a cache keyed by the word itself."""
-        words, starts, ends, flags = split_words(text)
-        if not words:
-            return cls(ref, tab, [], [], [], [], [], [], [])
-        rows_of = tab.word_rows
-        rows = list(map(rows_of.get, words))
-        if None in rows:
-            if len(rows_of) > 500_000:  # bound the cache on endless streams of new words
-                rows_of.clear()
-            vocab = ref.vocab
-            digit_in = _DIGIT_RE.search
-            for k in list(compress(count(), map(is_, rows, repeat(None)))):
-                w = words[k]
-                row = rows_of.get(w)  # (a new word may occur twice on the page)
-                if row is None:
-                    # lm_key, _case_row and the name-part test, inlined
-                    digit = digit_in(w)
-                    key = "#" if digit else w.lower().replace("’", "'")
-                    first = w[:1]
-                    up = first.isupper()
-                    content = int(w not in NAME_CONNECTORS)
-                    row = rows_of[w] = (key, vocab.get(key, -1),
-                                        (1 if up else 0) if first.isalpha() else -1, content,
-                                        int(content and up), up and not digit,
-                                        up and len(w) > 2)
-                rows[k] = row
-        keys, ids, base, content, caps, name_part, up3 = zip(*rows)
-        case = _case_of(base, content, caps, _where(flags, _SENT), _where(flags, _NL))
-        ctx = cls(ref, tab, words, starts, ends, flags, keys, ids, case)
-        ctx.name_parts = list(compress(count(), name_part))
-        ctx.up3 = up3
-        return ctx
+        """Tokenise a page; per-word facts come from a cache keyed by the word itself
+        (``_word_code``, its vocabulary key in ``tab.word_key``), the page's columns from
+        one compiled pass over the codes (``spin_lattice.columns``)."""
+        words, starts, ends, flags = _split_words_arrays(text)
+        codes_of, keys_of = tab.word_code, tab.word_key
+        try:
+            codes = np.fromiter(map(codes_of.__getitem__, words), dtype=np.int64,
+                                count=len(words))
+        except KeyError:
+            if len(codes_of) > 500_000:  # bound the cache on endless streams of new words
+                codes_of.clear()
+                keys_of.clear()
+            for w in set(words).difference(codes_of):
+                _word_code(w, ref.vocab, codes_of, keys_of)
+            codes = np.fromiter(map(codes_of.__getitem__, words), dtype=np.int64,
+                                count=len(words))
+        keys = tuple(map(keys_of.__getitem__, words))  # (a tuple: slices are phrases)
+        ids, case, brk, name_like, parts = columns(codes, flags)
+        return cls(ref, tab, words, starts, ends, flags, keys, ids, case, brk, name_like,
+                   parts.tolist())
 
     def case_score(self, wid: int, i: int) -> float:
         """log P(the capitalisation seen at word i | word id); 0 where capitals say nothing.
