@@ -39,12 +39,12 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)
 @njit(cache=True, nogil=True)
 def build_table(keys, vals):
     """An open-addressing (linear probing) hash table of distinct pair keys and their
-    values, at a load factor <= 0.25, as one int64 array.
+    values, at a load factor <= 0.5, as one int64 array.
 
     Binary search over the 321k sorted pair keys costs ~100 ns a look-up, most of it in
     cache misses at the deep levels; a probe here is about one miss (~10 ns in cache)."""
     size = 16
-    while size < 4 * len(keys):
+    while size < 2 * len(keys):
         size *= 2
     mask = size - 1
     slots = np.full(size, -1, dtype=np.int64)
@@ -56,7 +56,7 @@ def build_table(keys, vals):
     return slots
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def lookup(slots, key):
     """Value stored for ``key`` (>= 0) in a ``build_table`` table, -1 if absent."""
     mask = len(slots) - 1
@@ -70,19 +70,19 @@ def lookup(slots, key):
         h = (h + 1) & mask
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _count(bigrams, key):
     """Reference count of pair ``key`` (0 if not stored)."""
     c = lookup(bigrams, key)
     return c if c >= 0 else 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _has(table, key):
     return key >= 0 and lookup(table, key) >= 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _emit(a, b, j, case, V, bigrams, inv, backoff, p, logp, log_ncap, log_nlow,
           d, uw, cw):
     """``SpinningExtractor._emit``: score of word ``b`` at position ``j`` after ``a``."""
@@ -100,7 +100,7 @@ def _emit(a, b, j, case, V, bigrams, inv, backoff, p, logp, log_ncap, log_nlow,
     return score
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _case_score(wid, i, case, log_cap, log_low):
     c = case[i]
     if c < 0 or wid < 0:
@@ -108,7 +108,7 @@ def _case_score(wid, i, case, log_cap, log_low):
     return log_cap[wid] if c else log_low[wid]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _bonus(a, b, pa, pb, o_start, o_end, o_cost, o_target, o_strong, ids, V, bigrams,
            compounds, inv, backoff, p, logp, zipf, d, fixed, min_zipf_gain,
            min_pair_count, min_association):
@@ -188,6 +188,16 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
     o_inner = np.zeros(cap_opts)
     o_cost = np.zeros(cap_opts)
     o_strong = np.zeros(cap_opts, dtype=np.bool_)
+    # emissions _rank computed for a ranked option: from its site's left neighbour o_L
+    # (when >= 0) and to its right neighbour o_R (when >= 0); the Viterbi search reuses
+    # them (an emission depends only on the two words and the position)
+    o_L = np.zeros(cap_opts, dtype=np.int64)
+    o_R = np.zeros(cap_opts, dtype=np.int64)
+    o_fl = np.zeros(cap_opts)
+    o_fr = np.zeros(cap_opts)
+    # emissions of the observed words: e_obs[k] of word P + k after the observed word
+    # before it (L for k = 0), e_obs[m] of R after the last word
+    e_obs = np.zeros(max_len + 1)
     # options of each position of the run: pos_opts[k, :pos_n[k]]
     pos_opts = np.zeros((max_len, 2 * max_options), dtype=np.int64)
     pos_n = np.zeros(max_len, dtype=np.int64)
@@ -208,6 +218,8 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
     r_case = np.zeros(max_c)
     r_cost = np.zeros(max_c)
     r_strong = np.zeros(max_c, dtype=np.bool_)
+    r_fl = np.zeros(max_c)
+    r_fr = np.zeros(max_c)
     order = np.zeros(max_c, dtype=np.int64)
     k_site = 0
     n_sites = len(s_i)
@@ -227,6 +239,7 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
             o_inner[n_opt] = cw * _case_score(ids[i], i, case, log_cap, log_low)
             o_cost[n_opt] = 0.0
             o_strong[n_opt] = False
+            o_L[n_opt] = o_R[n_opt] = -1
             n_opt += 1
             pos_n[k] = 0
         any_opt = False
@@ -278,6 +291,8 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                     if cj >= 0:
                         fit_right += cw * (log_ncap[t] if cj else log_nlow[t])
                 r_fit[nc] = cs - cost + fit_left + fit_right
+                r_fl[nc] = fit_left
+                r_fr[nc] = fit_right
                 r_tid[nc] = t
                 r_case[nc] = cs
                 r_cost[nc] = cost
@@ -316,6 +331,8 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                 o_inner[n_opt] = r_case[x]
                 o_cost[n_opt] = r_cost[x]
                 o_strong[n_opt] = r_strong[x]
+                o_L[n_opt], o_R[n_opt] = sL, sR
+                o_fl[n_opt], o_fr[n_opt] = r_fl[x], r_fr[x]
                 pos_opts[k, pos_n[k]] = n_opt
                 pos_n[k] += 1
                 n_opt += 1
@@ -323,6 +340,15 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
             k_site += 1
         if not any_opt:
             continue
+        last = L
+        for k in range(m):
+            i = P + k
+            e_obs[k] = _emit(last, ids[i], i, case, V, bigrams, inv, backoff, p, logp,
+                             log_ncap, log_nlow, d, uw, cw)
+            last = ids[i]
+        if R >= 0:
+            e_obs[m] = _emit(last, R, Q, case, V, bigrams, inv, backoff, p, logp, log_ncap,
+                             log_nlow, d, uw, cw)
         # ---- Viterbi over the run (_viterbi; _viterbi_one is the same for one word) ---------
         for k in range(m + 1):
             st_n[k] = 0
@@ -342,12 +368,22 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                 base = o_inner[o] - o_cost[o]
                 swapped = o_target[o] >= 0
                 of_ = o_first[o]
+                prev_obs = L if k == 0 else ids[i - 1]
                 for s in range(st_n[k]):
                     last = st_last[k, s]
                     sc = st_score[k, s]
                     bo = st_bp_opt[k, s]
-                    sv = sc + _emit(last, of_, i, case, V, bigrams, inv, backoff, p,
-                                    logp, log_ncap, log_nlow, d, uw, cw) + base
+                    # the emission of this reading after ``last``, reused where known
+                    if e < 0 and last == prev_obs:
+                        em = e_obs[k]
+                    elif e >= 0 and last >= 0 and last == o_L[o]:
+                        em = o_fl[o]
+                    elif bo >= 0 and o_R[bo] >= 0 and of_ == o_R[bo]:
+                        em = o_fr[bo]  # (last is the reading bo's word, ending at i)
+                    else:
+                        em = _emit(last, of_, i, case, V, bigrams, inv, backoff, p, logp,
+                                   log_ncap, log_nlow, d, uw, cw)
+                    sv = sc + em + base
                     prev = bo if bo >= 0 else -1
                     if prev >= 0 and o_target[prev] < 0:
                         prev = -1
@@ -380,10 +416,17 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
         best_u = -1
         for u in range(st_n[m]):
             last = st_last[m, u]
-            sv = st_score[m, u] + (_emit(last, R, Q, case, V, bigrams, inv,
-                                         backoff, p, logp, log_ncap, log_nlow, d, uw, cw)
-                                   if R >= 0 else 0.0)
             prev = st_bp_opt[m, u]
+            em = 0.0
+            if R >= 0:
+                if last == ids[Q - 1]:
+                    em = e_obs[m]
+                elif prev >= 0 and o_R[prev] == R:
+                    em = o_fr[prev]
+                else:
+                    em = _emit(last, R, Q, case, V, bigrams, inv, backoff, p, logp, log_ncap,
+                               log_nlow, d, uw, cw)
+            sv = st_score[m, u] + em
             if R >= 0 and prev >= 0 and o_target[prev] >= 0:
                 sv += _bonus(last, R, prev, -1, o_start, o_end, o_cost, o_target, o_strong,
                              ids, V, bigrams, compounds, inv, backoff, p, logp,
@@ -392,16 +435,10 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                 best_s, best_u = sv, u
         # _observed_score
         obs = 0.0
-        last = L
         for k in range(m):
-            i = P + k
-            obs += _emit(last, ids[i], i, case, V, bigrams, inv, backoff, p, logp,
-                         log_ncap, log_nlow, d, uw, cw) \
-                + cw * _case_score(ids[i], i, case, log_cap, log_low)
-            last = ids[i]
+            obs += e_obs[k] + cw * _case_score(ids[P + k], P + k, case, log_cap, log_low)
         if R >= 0:
-            obs += _emit(last, R, Q, case, V, bigrams, inv, backoff, p, logp,
-                         log_ncap, log_nlow, d, uw, cw)
+            obs += e_obs[m]
         gain = best_s - obs
         if gain <= 0:
             continue
