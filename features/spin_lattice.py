@@ -162,14 +162,16 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
     the path, in order.
     """
     (d, uw, cw, swap_cost, weak_swap_cost, name_swap_cost, collapse_cost, scw, fixed,
-     min_zipf_gain, min_pair_count_f, min_association) = (
+     min_zipf_gain, min_pair_count_f, min_association, plain_min_pair_count_f) = (
         params[0], params[1], params[2], params[3], params[4], params[5], params[6],
-        params[7], params[8], params[9], params[10], params[11])
+        params[7], params[8], params[9], params[10], params[11], params[12])
     min_pair_count = int(min_pair_count_f)
+    plain_min_pair_count = int(plain_min_pair_count_f)
     k_uni = 1.0 - uw
     n = len(ids)
     n_runs = len(run_p)
     gains = np.zeros(n_runs)
+    flagged = np.zeros(n_runs, dtype=np.bool_)
     total_len = 0
     max_len = 1
     for r in range(n_runs):
@@ -466,8 +468,66 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                 path_flt[a0, c], path_flt[b0, c] = path_flt[b0, c], path_flt[a0, c]
             a0 += 1
             b0 -= 1
+        flagged[r] = _any_flagged(path_int, path_flt, path_ptr[r], n_path, L, R, V, bigrams,
+                                  compounds, inv, backoff, p, logp, d, swap_cost,
+                                  min_pair_count, plain_min_pair_count, min_association)
     path_ptr[n_runs] = n_path
-    return gains, path_ptr, path_int, path_flt
+    return gains, flagged, path_ptr, path_int, path_flt
+
+
+@njit(cache=True, nogil=True)
+def _evidence_pair(a, b, best, V, bigrams, inv, backoff, p, logp, d, min_pair_count,
+                   min_association):
+    """One step of ``SpinningExtractor._evidence``: the new best count after pair (a, b)."""
+    if a < 0 or b < 0:
+        return best
+    c = _count(bigrams, a * V + b)
+    if c < min_pair_count or c <= best:
+        return best
+    pr = (c - d) * inv[a] + backoff[a] * p[b]
+    if math.log(pr) - logp[b] >= min_association:
+        return c
+    return best
+
+
+@njit(cache=True, nogil=True)
+def _any_flagged(path_int, path_flt, a0, a1, L, R, V, bigrams, compounds, inv, backoff, p,
+                 logp, d, swap_cost, min_pair_count, plain_min_pair_count, min_association):
+    """Would ``SpinningExtractor._spans_of`` flag any group of swapped readings of the path
+    in rows ``a0:a1``? (The same groups, evidence and thresholds; the spans themselves are
+    made in Python, for the runs where this is true.)"""
+    k = a0
+    while k < a1:
+        if path_int[k, 4] < 0:
+            k += 1
+            continue
+        g = k
+        while g + 1 < a1 and path_int[g + 1, 4] >= 0:
+            g += 1
+        prev_id = path_int[k - 1, 3] if k > a0 else L
+        next_id = path_int[g + 1, 2] if g + 1 < a1 else R
+        # pairs: (prev, first of group), (last of group, next), then inside the group
+        ev = _evidence_pair(prev_id, path_int[k, 2], 0, V, bigrams, inv, backoff, p, logp, d,
+                            min_pair_count, min_association)
+        ev = _evidence_pair(path_int[g, 3], next_id, ev, V, bigrams, inv, backoff, p, logp,
+                            d, min_pair_count, min_association)
+        comp = (prev_id >= 0 and _has(compounds, prev_id * V + path_int[k, 2])) or (
+            next_id >= 0 and _has(compounds, path_int[g, 3] * V + next_id))
+        plain = True
+        for x in range(k, g + 1):
+            if path_flt[x, 1] < swap_cost:
+                plain = False
+            if x < g:
+                a, b = path_int[x, 3], path_int[x + 1, 2]
+                ev = _evidence_pair(a, b, ev, V, bigrams, inv, backoff, p, logp, d,
+                                    min_pair_count, min_association)
+                if _has(compounds, a * V + b):
+                    comp = True
+        need = plain_min_pair_count if plain and not comp else min_pair_count
+        if ev >= need:
+            return True
+        k = g + 1
+    return False
 
 
 @njit(cache=True, nogil=True)

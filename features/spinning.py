@@ -509,7 +509,7 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
     decode_runs(i64, i64, b, i64, i64, i64, i64, i64, i64, i64, b, i64, i64, i64, b, i64, i64,
                 b, len(ref.words), A["bigrams"], A["compounds"], A["inv_count"],
                 A["backoff"], A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"],
-                A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(12), 6)
+                A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 6)
     text = "Warm up"
     tokens(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _char_classes())
     columns(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64))
@@ -1171,7 +1171,7 @@ class SpinningExtractor:
             self.chain_max_count, self.min_pair_count)
         if not len(run_p):
             return [], 0.0
-        gains, ptr, p_int, p_flt = decode_runs(
+        gains, flagged, ptr, p_int, p_flt = decode_runs(
             arr, case, ctx.brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi,
             tid, strong, c_left, c_right, expands, ctx.V, A["bigrams"], A["compounds"],
             A["inv_count"], A["backoff"], A["p"], A["logp"], A["log_ncap"],
@@ -1183,16 +1183,19 @@ class SpinningExtractor:
         ids, breaks = ctx.ids, ctx.breaks
         n = len(ids)
         ptr = ptr.tolist()
-        for r in np.flatnonzero(gains > 0).tolist():
+        for r, g in enumerate(gains.tolist()):
+            if g <= 0:
+                continue
+            total += g
+            if not flagged[r]:  # (_spans_of would flag none of its groups)
+                continue
             p, q = runs[r]
-            g = float(gains[r])
             L = ids[p - 1] if p > 0 and not breaks[p] else -1
             R = ids[q] if q < n and not breaks[q] else -1
             path = [_Option(a, b, f, la, inner, cost, t, bool(st))
                     for (a, b, f, la, t, st), (inner, cost)
                     in zip(p_int[ptr[r]:ptr[r + 1]].tolist(), p_flt[ptr[r]:ptr[r + 1]].tolist())]
             spans.extend(self._spans_of(ctx, path, L, R, g))
-            total += g
         return spans, total
 
     def _lattice_params(self) -> np.ndarray:
@@ -1203,7 +1206,8 @@ class SpinningExtractor:
                          self.swap_cost, self.weak_swap_cost, self.name_swap_cost,
                          self.collapse_cost, self.synonym_count_weight,
                          self.fixed_expression_cost, float(np.float32(self.min_zipf_gain)),
-                         float(self.min_pair_count), self.min_association], dtype=np.float64)
+                         float(self.min_pair_count), self.min_association,
+                         float(self.plain_min_pair_count)], dtype=np.float64)
 
     def _decode_runs_py(self, ctx: "_Context", runs: list[tuple[int, int]],
                         site_at: dict[int, list[int]], site: tuple, cands: tuple,
