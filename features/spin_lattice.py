@@ -740,15 +740,17 @@ def tokens(cp, table):
 
 
 @njit(cache=True, nogil=True)
-def columns(codes, flags):
+def columns(codes, flags, has_strong):
     """Per-word columns of a page from the cached word codes (``spinning._word_code``:
     (id + 1) << 8 | case if mid-sentence + 1 | content << 2 | capitalised content << 3 |
     name part << 4 | capitalised and > 2 letters << 5) and the gap flags.
 
     Returns the ids, the case observations of ``_case_of`` with -1 appended (past the
     end), the break flags, ``_rank``'s name test per word (capitalised mid-sentence, or
-    capitalised with unknown case and not sentence-initial, > 2 letters) and the positions
-    of the words that can be name parts.
+    capitalised with unknown case and not sentence-initial, > 2 letters) and the first
+    and last positions of the capitalised runs that ``SpinningExtractor._names`` examines
+    (``capitalised_runs``, those with a word that has a strong synonym, ``has_strong``:
+    per id, index -1 for unknown words).
     """
     n = len(codes)
     ids = (codes >> 8) - 1
@@ -775,15 +777,39 @@ def columns(codes, flags):
                 case[i] = -1
         a = b
     name_like = np.zeros(n, dtype=np.bool_)
-    n_parts = 0
     for i in range(n):
         if (codes[i] >> 5) & 1:
             name_like[i] = case[i] == 1 or (case[i] < 0 and not flags[i] & 2)
-        n_parts += (codes[i] >> 4) & 1
-    parts = np.empty(n_parts, dtype=np.int64)
-    m = 0
-    for i in range(n):
-        if (codes[i] >> 4) & 1:
-            parts[m] = i
-            m += 1
-    return ids, case, brk, name_like, parts
+    # capitalised runs (``spinning.capitalised_runs``): consecutive name parts (capitalised, no
+    # digit) with no break between them and only name connectors (non-content words)
+    # between them
+    run_a = np.empty(n // 2 + 1, dtype=np.int64)
+    run_b = np.empty(n // 2 + 1, dtype=np.int64)
+    nr = 0
+    start = prev = -1
+    for q in range(n + 1):
+        if q < n:
+            if not (codes[q] >> 4) & 1:
+                continue
+            if prev < 0:
+                start = prev = q
+                continue
+            joined = True
+            for x in range(prev + 1, q + 1):
+                if brk[x] or (x < q and (codes[x] >> 2) & 1):
+                    joined = False
+                    break
+            if joined:
+                prev = q
+                continue
+        if prev > start:
+            strong = False
+            for x in range(start, prev + 1):
+                if has_strong[ids[x]]:
+                    strong = True
+                    break
+            if strong:
+                run_a[nr], run_b[nr] = start, prev
+                nr += 1
+        start = prev = q
+    return ids, case, brk, name_like, run_a[:nr], run_b[:nr]

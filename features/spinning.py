@@ -37,8 +37,7 @@ import math
 import re
 import threading
 from collections.abc import Sequence
-from itertools import accumulate, compress, count, repeat
-from operator import and_, is_
+from itertools import accumulate
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -101,11 +100,6 @@ _WORD_SPLIT_RE = re.compile(f"({WORD_RE.pattern})")
 #: Bits of a gap between two words: a break, a sentence boundary, a line break.
 _BRK, _SENT, _NL = 1, 2, 4
 _GAP_FLAGS: dict[str, int] = {}
-
-
-def _where(flags: list[int], bit: int) -> list[int]:
-    """Indices of the flags that have ``bit`` set (a C-speed scan)."""
-    return list(compress(count(), map(and_, flags, repeat(bit))))
 
 
 def _gap_flags(gap: str) -> int:
@@ -479,6 +473,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                                  axis=1).ravel()
         for name in ("log_ncap", "log_nlow", "log_cap", "log_low"):
             t.arr[name] = np.asarray(getattr(t, name), dtype=np.float64)
+        t.arr["has_strong"] = has_strong
         t.arr["long3"] = np.fromiter((len(w) > 2 for w in ref.words), dtype=bool, count=V)
         first_id = np.full(V, -1, dtype=np.int64)
         last_id = np.full(V, -1, dtype=np.int64)
@@ -512,7 +507,7 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
                 A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 6)
     text = "Warm up"
     tokens(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _char_classes())
-    columns(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64))
+    columns(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64), A["has_strong"])
     find_sites(np.zeros(2, dtype=np.int64), np.ones(2, dtype=bool), np.zeros(2, dtype=bool),
                np.full(2, -1, dtype=np.int64), len(ref.words), A["bigrams"], A["compounds"],
                t.examinable, t.phrase_first, t.t_start,
@@ -680,31 +675,6 @@ def capitalised_runs(words: list[str], breaks: list[bool]) -> list[list[int]]:
         elif run:
             close()
     close()
-    return runs
-
-
-def _capitalised_runs(words: list[str], breaks: list[int], parts: list[int]
-                      ) -> list[list[int]]:
-    """``capitalised_runs`` from the positions of the words that can be name parts
-    (capitalised, no digit): consecutive such words belong to one run when no break
-    falls between them and every word between them is a name connector."""
-    if len(parts) < 2:
-        return []
-    runs: list[list[int]] = []
-    start = prev = parts[0]
-    for p in parts[1:]:
-        if p == prev + 1:
-            joined = not breaks[p]
-        else:
-            joined = not any(breaks[prev + 1:p + 1]) and all(
-                w in NAME_CONNECTORS for w in words[prev + 1:p])
-        if not joined:
-            if prev > start:
-                runs.append(list(range(start, prev + 1)))
-            start = p
-        prev = p
-    if prev > start:
-        runs.append(list(range(start, prev + 1)))
     return runs
 
 
@@ -1480,11 +1450,8 @@ class SpinningExtractor:
     # ---- names -----------------------------------------------------------------------
     def _names(self, ctx: "_Context") -> list[Span]:
         """Capitalised names a synonym or two away from a known name or another on the page."""
-        runs = _capitalised_runs(ctx.words, ctx.breaks, ctx.name_parts)
-        # a name can only be a synonym away from another if a word in it has a synonym
-        strong = ctx.tab.has_strong
-        ids = ctx.ids
-        runs = [r for r in runs if any(strong[ids[i]] for i in r)]
+        # (a name can only be a synonym away from another if a word in it has a synonym)
+        runs = ctx.name_runs
         if not runs:
             return []
         out = self._known_name_variants(ctx, runs)
@@ -1708,13 +1675,13 @@ class _Context:
     """
 
     __slots__ = ("ref", "tab", "words", "keys", "ids", "breaks", "bigram", "V", "confirmed",
-                 "emits", "stride", "arr", "brk", "case_arr", "name_like", "name_parts",
+                 "emits", "stride", "arr", "brk", "case_arr", "name_like", "name_runs",
                  "starts_a", "ends_a", "flags_a", "_case", "_flags", "_starts", "_ends")
 
     def __init__(self, ref: SpinReference, tab: _Tables, words: list[str],
                  starts: np.ndarray, ends: np.ndarray, flags: np.ndarray, keys: tuple[str, ...],
                  ids: np.ndarray, case: np.ndarray, brk: np.ndarray, name_like: np.ndarray,
-                 name_parts: list[int]):
+                 name_runs: list[range]):
         self.ref, self.tab, self.words, self.keys = ref, tab, words, keys
         self.starts_a, self.ends_a, self.flags_a = starts, ends, flags
         self.arr, self.case_arr, self.brk, self.name_like = ids, case, brk, name_like
@@ -1727,8 +1694,8 @@ class _Context:
         #: memo of emission scores, keyed by (a * V + b) * stride + position + 1
         self.emits: dict[int, float] = {}
         self.stride = len(words) + 2
-        #: positions of the words that can be name parts (see capitalised_runs)
-        self.name_parts = name_parts
+        #: the capitalised runs (``capitalised_runs``) with a word that has a strong synonym
+        self.name_runs = name_runs
         self._case = self._flags = self._starts = self._ends = None
 
     @property
@@ -1776,9 +1743,9 @@ class _Context:
             codes = np.fromiter(map(codes_of.__getitem__, words), dtype=np.int64,
                                 count=len(words))
         keys = tuple(map(keys_of.__getitem__, words))  # (a tuple: slices are phrases)
-        ids, case, brk, name_like, parts = columns(codes, flags)
+        ids, case, brk, name_like, run_a, run_b = columns(codes, flags, tab.arr["has_strong"])
         return cls(ref, tab, words, starts, ends, flags, keys, ids, case, brk, name_like,
-                   parts.tolist())
+                   [range(a, b + 1) for a, b in zip(run_a.tolist(), run_b.tolist())])
 
     def case_score(self, wid: int, i: int) -> float:
         """log P(the capitalisation seen at word i | word id); 0 where capitals say nothing.
