@@ -1565,6 +1565,13 @@ class SpinningExtractor:
 
     def _page_name_variants(self, ctx: "_Context", runs: list[list[int]]) -> list[Span]:
         """Two names on the page differing by one synonym: the rarer reading is spun."""
+        # a variant needs two words of the runs, one a strong synonym of the other: without
+        # such a pair (most pages) there is nothing to find
+        ids = ctx.ids
+        present = {ids[i] for run in runs for i in run}
+        present.discard(-1)
+        if all(self._strong_set(ctx, w).isdisjoint(present) for w in present):
+            return []
         keys = ctx.keys  # (a tuple: slices are phrases)
         spans: dict[tuple[str, ...], tuple[int, int]] = {}
         for run in runs:  # (a run is a stretch of consecutive positions)
