@@ -740,7 +740,7 @@ def tokens(cp, table):
 
 
 @njit(cache=True, nogil=True)
-def columns(codes, flags, has_strong):
+def columns(codes, flags, has_strong, phrase_first, tortured, V):
     """Per-word columns of a page from the cached word codes (``spinning._word_code``:
     (id + 1) << 8 | case if mid-sentence + 1 | content << 2 | capitalised content << 3 |
     name part << 4 | capitalised and > 2 letters << 5) and the gap flags.
@@ -751,6 +751,11 @@ def columns(codes, flags, has_strong):
     and last positions of the capitalised runs that ``SpinningExtractor._names`` examines
     (``capitalised_runs``, those with a word that has a strong synonym, ``has_strong``:
     per id, index -1 for unknown words).
+
+    Also the positions ``i`` (of ``i``, ``i + 1``) that ``_decode`` and ``_tortured``
+    look up by name or pair: a phrase's possible first word followed by an unknown word
+    (``phrase_first``), a known pair that starts a tortured phrase (``tortured``, a
+    ``build_table`` of pair keys) and a pair with an unknown word.
     """
     n = len(codes)
     ids = (codes >> 8) - 1
@@ -812,4 +817,21 @@ def columns(codes, flags, has_strong):
                 run_a[nr], run_b[nr] = start, prev
                 nr += 1
         start = prev = q
-    return ids, case, brk, name_like, run_a[:nr], run_b[:nr]
+    unk_phrase = np.empty(n, dtype=np.int64)
+    tort = np.empty(n, dtype=np.int64)
+    unk_pair = np.empty(n, dtype=np.int64)
+    nu = nt = np_ = 0
+    for i in range(n - 1):
+        a, b = ids[i], ids[i + 1]
+        if a >= 0 and b >= 0:
+            if _has(tortured, a * V + b):
+                tort[nt] = i
+                nt += 1
+        else:
+            unk_pair[np_] = i
+            np_ += 1
+            if a >= 0 and phrase_first[a]:
+                unk_phrase[nu] = i
+                nu += 1
+    return (ids, case, brk, name_like, run_a[:nr], run_b[:nr], unk_phrase[:nu], tort[:nt],
+            unk_pair[:np_])

@@ -474,6 +474,8 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
         for name in ("log_ncap", "log_nlow", "log_cap", "log_low"):
             t.arr[name] = np.asarray(getattr(t, name), dtype=np.float64)
         t.arr["has_strong"] = has_strong
+        tp = t.tortured_pairs[t.tortured_pairs >= 0]
+        t.arr["tortured"] = build_table(tp, np.zeros(len(tp), dtype=np.int64))
         t.arr["long3"] = np.fromiter((len(w) > 2 for w in ref.words), dtype=bool, count=V)
         first_id = np.full(V, -1, dtype=np.int64)
         last_id = np.full(V, -1, dtype=np.int64)
@@ -507,7 +509,8 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
                 A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 6)
     text = "Warm up"
     tokens(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _char_classes())
-    columns(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64), A["has_strong"])
+    columns(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64), A["has_strong"],
+            t.phrase_first, A["tortured"], len(ref.words))
     find_sites(np.zeros(2, dtype=np.int64), np.ones(2, dtype=bool), np.zeros(2, dtype=bool),
                np.full(2, -1, dtype=np.int64), len(ref.words), A["bigrams"], A["compounds"],
                t.examinable, t.phrase_first, t.t_start,
@@ -1123,10 +1126,9 @@ class SpinningExtractor:
         # a two-word thesaurus phrase whose second word is not in the vocabulary is looked
         # up by name
         unk_pid = np.full(n, -1, dtype=np.int64)
-        unk = np.flatnonzero(tab.phrase_first[arr[:-1]] & (arr[1:] < 0))
-        if len(unk):
+        if len(ctx.unk_phrase):
             keys, vocab, syn = ctx.keys, ref.vocab, ref.syn
-            for i in unk.tolist():
+            for i in ctx.unk_phrase.tolist():
                 pid = vocab.get(keys[i] + " " + keys[i + 1], -1)
                 if pid >= 0 and pid in syn:
                     unk_pid[i] = pid
@@ -1422,7 +1424,15 @@ class SpinningExtractor:
         n = len(keys)
         starts = {s.start for s in taken}
         out = []
-        for i in range(n - 1):
+        # only positions whose word id is that of a phrase's first word can match (a
+        # phrase starting with an unknown word needs the full scan)
+        vocab = ctx.ref.vocab
+        first = {vocab.get(k[0], -1) for k in phrases}
+        if -1 in first:
+            where = range(n - 1)
+        else:
+            where = np.flatnonzero(np.isin(ctx.arr[:-1], list(first))).tolist()
+        for i in where:
             j = i + 2
             target = phrases.get((keys[i], keys[i + 1]))
             if target is None or breaks[i + 1] or ctx.starts[i] in starts:
@@ -1625,16 +1635,10 @@ class SpinningExtractor:
             return out
         # only pairs that begin a tortured phrase are worth a look: pairs of known words
         # are matched by pair key (one batch), pairs with an unknown word by name
+        # (found in the compiled column pass, ``spin_lattice.columns``)
         tab = ctx.tab
-        arr = ctx.arr
-        a, b = arr[:-1], arr[1:]
-        known = (a >= 0) & (b >= 0)
-        pk = np.where(known, a * ctx.V + b, -1)
-        tk = tab.tortured_pairs
-        pos = np.searchsorted(tk, pk)
-        np.minimum(pos, len(tk) - 1, out=pos)
-        starts = np.flatnonzero(tk[pos] == pk).tolist()
-        unknown = np.flatnonzero(~known).tolist()
+        starts = ctx.tort.tolist()
+        unknown = ctx.unk_pair.tolist()
         if unknown:
             first = tab.tortured_first
             starts = sorted(starts + [i for i in unknown if keys[i] in first])
@@ -1683,6 +1687,7 @@ class _Context:
 
     __slots__ = ("ref", "tab", "words", "keys", "ids", "breaks", "bigram", "V", "confirmed",
                  "emits", "stride", "arr", "brk", "case_arr", "name_like", "name_runs",
+                 "unk_phrase", "tort", "unk_pair",
                  "starts_a", "ends_a", "flags_a", "_case", "_flags", "_starts", "_ends")
 
     def __init__(self, ref: SpinReference, tab: _Tables, words: list[str],
@@ -1704,6 +1709,9 @@ class _Context:
         #: the capitalised runs (``capitalised_runs``) with a word that has a strong synonym
         self.name_runs = name_runs
         self._case = self._flags = self._starts = self._ends = None
+        #: positions i where (i, i + 1) is a phrase's first word then an unknown word,
+        #: a known pair starting a tortured phrase, a pair with an unknown word
+        self.unk_phrase = self.tort = self.unk_pair = _NO_INTS
 
     @property
     def case(self) -> list[int]:
@@ -1750,9 +1758,13 @@ class _Context:
             codes = np.fromiter(map(codes_of.__getitem__, words), dtype=np.int64,
                                 count=len(words))
         keys = tuple(map(keys_of.__getitem__, words))  # (a tuple: slices are phrases)
-        ids, case, brk, name_like, run_a, run_b = columns(codes, flags, tab.arr["has_strong"])
-        return cls(ref, tab, words, starts, ends, flags, keys, ids, case, brk, name_like,
-                   [range(a, b + 1) for a, b in zip(run_a.tolist(), run_b.tolist())])
+        ids, case, brk, name_like, run_a, run_b, unk_phrase, tort, unk_pair = columns(
+            codes, flags, tab.arr["has_strong"], tab.phrase_first, tab.arr["tortured"],
+            len(ref.words))
+        ctx = cls(ref, tab, words, starts, ends, flags, keys, ids, case, brk, name_like,
+                  [range(a, b + 1) for a, b in zip(run_a.tolist(), run_b.tolist())])
+        ctx.unk_phrase, ctx.tort, ctx.unk_pair = unk_phrase, tort, unk_pair
+        return ctx
 
     def case_score(self, wid: int, i: int) -> float:
         """log P(the capitalisation seen at word i | word id); 0 where capitals say nothing.
