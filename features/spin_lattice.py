@@ -740,7 +740,7 @@ def tokens(cp, table):
 
 
 @njit(cache=True, nogil=True)
-def columns(codes, flags, has_strong, phrase_first, tortured, V):
+def columns(codes, flags, has_strong, phrase_first, tortured, V, gap):
     """Per-word columns of a page from the cached word codes (``spinning._word_code``:
     (id + 1) << 8 | case if mid-sentence + 1 | content << 2 | capitalised content << 3 |
     name part << 4 | capitalised and > 2 letters << 5) and the gap flags.
@@ -755,7 +755,9 @@ def columns(codes, flags, has_strong, phrase_first, tortured, V):
     Also the positions ``i`` (of ``i``, ``i + 1``) that ``_decode`` and ``_tortured``
     look up by name or pair: a phrase's possible first word followed by an unknown word
     (``phrase_first``), a known pair that starts a tortured phrase (``tortured``, a
-    ``build_table`` of pair keys) and a pair with an unknown word.
+    ``build_table`` of pair keys) and a pair with an unknown word; and the counts of
+    ``_rare_synonym_frac``: words with a close synonym (``gap`` > -99: per id, index -1
+    for unknown words) and those whose commonest one is >= 10x commoner (``gap`` >= 1).
     """
     n = len(codes)
     ids = (codes >> 8) - 1
@@ -833,5 +835,10 @@ def columns(codes, flags, has_strong, phrase_first, tortured, V):
             if a >= 0 and phrase_first[a]:
                 unk_phrase[nu] = i
                 nu += 1
+    n_syn = n_rare = 0
+    for i in range(n):
+        g = gap[ids[i]]
+        n_syn += g > -99.0
+        n_rare += g >= 1.0
     return (ids, case, brk, name_like, run_a[:nr], run_b[:nr], unk_phrase[:nu], tort[:nt],
-            unk_pair[:np_])
+            unk_pair[:np_], n_syn, n_rare)

@@ -38,6 +38,7 @@ import re
 import threading
 from collections.abc import Sequence
 from itertools import accumulate
+from operator import itemgetter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -510,7 +511,7 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
     text = "Warm up"
     tokens(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _char_classes())
     columns(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64), A["has_strong"],
-            t.phrase_first, A["tortured"], len(ref.words))
+            t.phrase_first, A["tortured"], len(ref.words), t.gap)
     find_sites(np.zeros(2, dtype=np.int64), np.ones(2, dtype=bool), np.zeros(2, dtype=bool),
                np.full(2, -1, dtype=np.int64), len(ref.words), A["bigrams"], A["compounds"],
                t.examinable, t.phrase_first, t.t_start,
@@ -1687,7 +1688,7 @@ class _Context:
 
     __slots__ = ("ref", "tab", "words", "keys", "ids", "breaks", "bigram", "V", "confirmed",
                  "emits", "stride", "arr", "brk", "case_arr", "name_like", "name_runs",
-                 "unk_phrase", "tort", "unk_pair",
+                 "unk_phrase", "tort", "unk_pair", "rare",
                  "starts_a", "ends_a", "flags_a", "_case", "_flags", "_starts", "_ends")
 
     def __init__(self, ref: SpinReference, tab: _Tables, words: list[str],
@@ -1712,6 +1713,8 @@ class _Context:
         #: positions i where (i, i + 1) is a phrase's first word then an unknown word,
         #: a known pair starting a tortured phrase, a pair with an unknown word
         self.unk_phrase = self.tort = self.unk_pair = _NO_INTS
+        #: _rare_synonym_frac of the page
+        self.rare = 0.0
 
     @property
     def case(self) -> list[int]:
@@ -1757,13 +1760,23 @@ class _Context:
                 _word_code(w, ref.vocab, codes_of, keys_of)
             codes = np.fromiter(map(codes_of.__getitem__, words), dtype=np.int64,
                                 count=len(words))
-        keys = tuple(map(keys_of.__getitem__, words))  # (a tuple: slices are phrases)
-        ids, case, brk, name_like, run_a, run_b, unk_phrase, tort, unk_pair = columns(
-            codes, flags, tab.arr["has_strong"], tab.phrase_first, tab.arr["tortured"],
-            len(ref.words))
-        ctx = cls(ref, tab, words, starts, ends, flags, keys, ids, case, brk, name_like,
+        A = tab.arr
+        (ids, case, brk, name_like, run_a, run_b, unk_phrase, tort, unk_pair, n_syn,
+         n_rare) = columns(codes, flags, A["has_strong"], tab.phrase_first, A["tortured"],
+                           len(ref.words), tab.gap)
+        ctx = cls(ref, tab, words, starts, ends, flags, (), ids, case, brk, name_like,
                   [range(a, b + 1) for a, b in zip(run_a.tolist(), run_b.tolist())])
+        # lm keys: a known word's key is its vocabulary entry (one C-level gather), an
+        # unknown word's comes from the cache
+        if len(words) > 1:
+            keys = list(itemgetter(*ctx.ids)(ref.words))
+            for i in np.flatnonzero(ids < 0).tolist():
+                keys[i] = keys_of[words[i]]
+        else:
+            keys = [keys_of[w] for w in words]
+        ctx.keys = tuple(keys)  # (a tuple: slices are phrases)
         ctx.unk_phrase, ctx.tort, ctx.unk_pair = unk_phrase, tort, unk_pair
+        ctx.rare = (n_rare / n_syn) if n_syn else 0.0
         return ctx
 
     def case_score(self, wid: int, i: int) -> float:
@@ -1822,12 +1835,7 @@ def _rare_synonym_frac(ctx: _Context) -> float:
 
     Spinners pick synonyms at random, so their vocabulary drifts to rarer words.
     """
-    if not ctx.ids:
-        return 0.0
-    g = ctx.tab.gap[ctx.arr]
-    total = int(np.count_nonzero(g > -99.0))
-    hits = int(np.count_nonzero(g >= 1.0))
-    return hits / total if total else 0.0
+    return ctx.rare  # (counted in the compiled column pass, ``spin_lattice.columns``)
 
 
 def _merge(spans: list[Span]) -> list[Span]:
