@@ -33,7 +33,9 @@ from numba import njit
 #: a * V + b < 2**36 (V ~ 217k), values counts or ids < 2**27.
 KEY_BITS = 36
 _KEY_MASK = (1 << KEY_BITS) - 1
-_MULT = np.uint64(0x9E3779B97F4A7C15)
+#: Fibonacci hashing multiplier (an int, not a numpy scalar: numba would unpickle a numpy
+#: scalar global at every call)
+_MULT = 0x9E3779B97F4A7C15
 
 
 @njit(cache=True, nogil=True)
@@ -49,7 +51,7 @@ def build_table(keys, vals):
     mask = size - 1
     slots = np.full(size, -1, dtype=np.int64)
     for k in range(len(keys)):
-        h = np.int64((np.uint64(keys[k]) * _MULT) >> np.uint64(32)) & mask
+        h = np.int64((np.uint64(keys[k]) * np.uint64(_MULT)) >> np.uint64(32)) & mask
         while slots[h] != -1:
             h = (h + 1) & mask
         slots[h] = keys[k] | (vals[k] << KEY_BITS)
@@ -60,7 +62,7 @@ def build_table(keys, vals):
 def lookup(slots, key):
     """Value stored for ``key`` (>= 0) in a ``build_table`` table, -1 if absent."""
     mask = len(slots) - 1
-    h = np.int64((np.uint64(key) * _MULT) >> np.uint64(32)) & mask
+    h = np.int64((np.uint64(key) * np.uint64(_MULT)) >> np.uint64(32)) & mask
     while True:
         got = slots[h]
         if got == -1:

@@ -1658,7 +1658,7 @@ class SpinningExtractor:
 
 
 def _word_code(w: str, vocab: dict[str, int], codes_of: dict[str, int],
-               keys_of: dict[str, str]) -> None:
+               keys_of: dict[str, str]) -> int:
     """Cache what the page columns need of word ``w`` (``lm_key``, ``_case_row`` and the
     name-part test, inlined) as one int: (id + 1) << 8 | case if mid-sentence + 1 |
     content << 2 | capitalised content << 3 | name part << 4 | capitalised and more than
@@ -1671,9 +1671,10 @@ def _word_code(w: str, vocab: dict[str, int], codes_of: dict[str, int],
     content = int(w not in NAME_CONNECTORS)
     case = (1 if up else 0) if first.isalpha() else -1
     keys_of[w] = key
-    codes_of[w] = ((vocab.get(key, -1) + 1) << 8 | (case + 1) | content << 2
-                   | int(content and up) << 3 | int(up and not digit) << 4
-                   | int(up and len(w) > 2) << 5)
+    code = codes_of[w] = ((vocab.get(key, -1) + 1) << 8 | (case + 1) | content << 2
+                          | int(content and up) << 3 | int(up and not digit) << 4
+                          | int(up and len(w) > 2) << 5)
+    return code
 
 
 class _Context:
@@ -1756,10 +1757,13 @@ class _Context:
             if len(codes_of) > 500_000:  # bound the cache on endless streams of new words
                 codes_of.clear()
                 keys_of.clear()
-            for w in set(words).difference(codes_of):
-                _word_code(w, ref.vocab, codes_of, keys_of)
-            codes = np.fromiter(map(codes_of.__getitem__, words), dtype=np.int64,
-                                count=len(words))
+            vocab, get = ref.vocab, codes_of.get
+
+            def code(w: str) -> int:
+                c = get(w)
+                return c if c is not None else _word_code(w, vocab, codes_of, keys_of)
+
+            codes = np.fromiter(map(code, words), dtype=np.int64, count=len(words))
         A = tab.arr
         (ids, case, brk, name_like, run_a, run_b, unk_phrase, tort, unk_pair, n_syn,
          n_rare) = columns(codes, flags, A["has_strong"], tab.phrase_first, A["tortured"],
@@ -1771,9 +1775,9 @@ class _Context:
         if len(words) > 1:
             keys = list(itemgetter(*ctx.ids)(ref.words))
             for i in np.flatnonzero(ids < 0).tolist():
-                keys[i] = keys_of[words[i]]
+                keys[i] = keys_of.get(words[i]) or lm_key(words[i])  # (cache just cleared)
         else:
-            keys = [keys_of[w] for w in words]
+            keys = [lm_key(w) for w in words]
         ctx.keys = tuple(keys)  # (a tuple: slices are phrases)
         ctx.unk_phrase, ctx.tort, ctx.unk_pair = unk_phrase, tort, unk_pair
         ctx.rare = (n_rare / n_syn) if n_syn else 0.0
