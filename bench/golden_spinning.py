@@ -175,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     n_spans = sum(len(r["evidence"]) for r in rows)
     print(f"checked {len(rows)} pages ({n_spans} spans) in {elapsed:.1f} s: "
           f"{bad} pages differ")
+    try:  # compiled code: one signature per function means nothing compiled per page
+        from features import spin_lattice
+        sigs = {name: len(getattr(spin_lattice, name).signatures)
+                for name in ("tokens", "columns", "find_sites", "decode_runs")}
+        print(f"compiled signatures: {sigs}")
+    except ImportError:
+        pass
     return 1 if bad else 0
 
 
