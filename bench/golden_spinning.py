@@ -129,7 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shuffle", action="store_true",
                     help="check the pages in a random order (cache-order independence)")
     ap.add_argument("--show", type=int, default=5, help="differences shown")
+    ap.add_argument("--reference", action="store_true",
+                    help="decode with the Python reference instead of the compiled code")
     args = ap.parse_args(argv)
+    if args.reference:
+        import features.spinning as spinning
+
+        spinning._USE_COMPILED = False
     ex = SpinningExtractor()
     if args.write:
         t0 = time.perf_counter()
