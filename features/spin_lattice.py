@@ -85,6 +85,12 @@ def _has(table, key):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _bit(bits, h):
+    """Bit ``h`` of a bit array packed little-endian (``np.packbits(..., bitorder="little")``)."""
+    return (bits[h >> np.uint64(3)] >> (h & np.uint64(7))) & 1
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _emit(a, b, j, case, V, bigrams, inv, backoff, p, logp, log_ncap, log_nlow,
           d, uw, cw):
     """``SpinningExtractor._emit``: score of word ``b`` at position ``j`` after ``a``."""
@@ -627,8 +633,9 @@ def find_sites(ids, brk, name_like, unk_pid, V, bigrams, compounds, examinable,
                 t = t_idx[f]
                 kl = L * V + t if L >= 0 else -1
                 kr = t * V + R if R >= 0 else -1
-                if not ((kl >= 0 and frequent[(np.uint64(kl) * hash_mult) >> hash_shift])
-                        or (kr >= 0 and frequent[(np.uint64(kr) * hash_mult) >> hash_shift])):
+                if not ((kl >= 0 and _bit(frequent, (np.uint64(kl) * hash_mult) >> hash_shift))
+                        or (kr >= 0
+                            and _bit(frequent, (np.uint64(kr) * hash_mult) >> hash_shift))):
                     continue
                 cl = _count(bigrams, kl) if kl >= 0 else 0
                 cr = _count(bigrams, kr) if kr >= 0 else 0

@@ -475,6 +475,8 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
         for name in ("log_ncap", "log_nlow", "log_cap", "log_low"):
             t.arr[name] = np.asarray(getattr(t, name), dtype=np.float64)
         t.arr["has_strong"] = has_strong
+        # the frequent-pair filter as bits (512 KB: it stays in a core's cache)
+        t.arr["frequent_bits"] = np.packbits(t.frequent, bitorder="little")
         tp = t.tortured_pairs[t.tortured_pairs >= 0]
         t.arr["tortured"] = build_table(tp, np.zeros(len(tp), dtype=np.int64))
         t.arr["long3"] = np.fromiter((len(w) > 2 for w in ref.words), dtype=bool, count=V)
@@ -515,7 +517,7 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
     find_sites(np.zeros(2, dtype=np.int64), np.ones(2, dtype=bool), np.zeros(2, dtype=bool),
                np.full(2, -1, dtype=np.int64), len(ref.words), A["bigrams"], A["compounds"],
                t.examinable, t.phrase_first, t.t_start,
-               t.t_end, t.t_idx, t.t_strong, t.frequent, _HASH_MULT, _HASH_SHIFT, A["cap"],
+               t.t_end, t.t_idx, t.t_strong, A["frequent_bits"], _HASH_MULT, _HASH_SHIFT, A["cap"],
                A["first_id"], A["last_id"], 0, 2, 3)
 
 
@@ -1139,7 +1141,7 @@ class SpinningExtractor:
          run_p, run_q) = find_sites(
             arr, ctx.brk, ctx.name_like, unk_pid, ctx.V, A["bigrams"], A["compounds"],
             tab.examinable, tab.phrase_first,
-            tab.t_start, tab.t_end, tab.t_idx, tab.t_strong, tab.frequent, _HASH_MULT,
+            tab.t_start, tab.t_end, tab.t_idx, tab.t_strong, A["frequent_bits"], _HASH_MULT,
             _HASH_SHIFT, A["cap"], A["first_id"], A["last_id"], self.suspicious_max_count,
             self.chain_max_count, self.min_pair_count)
         if not len(run_p):
