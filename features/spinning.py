@@ -1481,14 +1481,21 @@ class SpinningExtractor:
     def _known_name_variants(self, ctx: "_Context", runs: list[list[int]]) -> list[Span]:
         """Spans of a run (3-7 words) that are a synonym or two away from a known name."""
         keys, words = ctx.keys, ctx.words
+        strong, ids = ctx.tab.has_strong, ctx.ids
         out = []
         for run in runs:
             n = len(run)
+            if n < 3:  # (a match is a prefix of >= 3 words, see _known_name_at)
+                continue
+            # a window matches only if it holds a word with a strong synonym
+            last = max(k for k in range(n) if strong[ids[run[k]]])
             s = 0
             while s < n:
                 if keys[run[s]] in NAME_CONNECTORS:
                     s += 1
                     continue
+                if n - s < 3 or s > last:
+                    break  # this and later windows: too short, or no such word
                 hit = self._known_name_at(ctx, tuple(keys[run[s]:run[min(n, s + 7) - 1] + 1]))
                 if hit:
                     length, name = hit
