@@ -167,7 +167,9 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
     Returns the gain of each run (0.0 where the observed reading wins) and, for the
     runs with a positive gain, the decoded path: ``path_ptr[r]:path_ptr[r + 1]`` indexes
     rows (start, end, first, last, target, strong) and (inner, cost) of the options on
-    the path, in order.
+    the path, in order; whether ``_spans_of`` flags any group of swapped readings of the
+    run, and for each flagged group, at the row of its first reading, its evidence count
+    (``path_ev``, -1 elsewhere).
     """
     (d, uw, cw, swap_cost, weak_swap_cost, name_swap_cost, collapse_cost, scw, fixed,
      min_zipf_gain, min_pair_count_f, min_association, plain_min_pair_count_f) = (
@@ -188,6 +190,7 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
     path_ptr = np.zeros(n_runs + 1, dtype=np.int64)
     path_int = np.zeros((total_len, 6), dtype=np.int64)
     path_flt = np.zeros((total_len, 2))
+    path_ev = np.full(total_len, -1, dtype=np.int64)
     n_path = 0
     # per-run option table: observed readings first (one per position), then ranked options
     cap_opts = max_len * (1 + 2 * max_options) + 1
@@ -476,11 +479,11 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                 path_flt[a0, c], path_flt[b0, c] = path_flt[b0, c], path_flt[a0, c]
             a0 += 1
             b0 -= 1
-        flagged[r] = _any_flagged(path_int, path_flt, path_ptr[r], n_path, L, R, V, bigrams,
-                                  compounds, inv, backoff, p, logp, d, swap_cost,
+        flagged[r] = _flag_groups(path_int, path_flt, path_ev, path_ptr[r], n_path, L, R, V,
+                                  bigrams, compounds, inv, backoff, p, logp, d, swap_cost,
                                   min_pair_count, plain_min_pair_count, min_association)
     path_ptr[n_runs] = n_path
-    return gains, flagged, path_ptr, path_int, path_flt
+    return gains, flagged, path_ptr, path_int, path_flt, path_ev
 
 
 @njit(cache=True, nogil=True)
@@ -499,11 +502,14 @@ def _evidence_pair(a, b, best, V, bigrams, inv, backoff, p, logp, d, min_pair_co
 
 
 @njit(cache=True, nogil=True)
-def _any_flagged(path_int, path_flt, a0, a1, L, R, V, bigrams, compounds, inv, backoff, p,
-                 logp, d, swap_cost, min_pair_count, plain_min_pair_count, min_association):
-    """Would ``SpinningExtractor._spans_of`` flag any group of swapped readings of the path
-    in rows ``a0:a1``? (The same groups, evidence and thresholds; the spans themselves are
-    made in Python, for the runs where this is true.)"""
+def _flag_groups(path_int, path_flt, path_ev, a0, a1, L, R, V, bigrams, compounds, inv,
+                 backoff, p, logp, d, swap_cost, min_pair_count, plain_min_pair_count,
+                 min_association):
+    """Which groups of swapped readings of the path in rows ``a0:a1`` would
+    ``SpinningExtractor._spans_of`` flag? (The same groups, evidence and thresholds.) Sets
+    ``path_ev`` at a flagged group's first row to its evidence count; returns whether any
+    group is flagged. The spans themselves are made in Python (``_spans_of_compiled``)."""
+    found = False
     k = a0
     while k < a1:
         if path_int[k, 4] < 0:
@@ -533,9 +539,10 @@ def _any_flagged(path_int, path_flt, a0, a1, L, R, V, bigrams, compounds, inv, b
                     comp = True
         need = plain_min_pair_count if plain and not comp else min_pair_count
         if ev >= need:
-            return True
+            path_ev[k] = ev
+            found = True
         k = g + 1
-    return False
+    return found
 
 
 @njit(cache=True, nogil=True)

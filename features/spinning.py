@@ -1146,17 +1146,14 @@ class SpinningExtractor:
             self.chain_max_count, self.min_pair_count)
         if not len(run_p):
             return [], 0.0
-        gains, flagged, ptr, p_int, p_flt = decode_runs(
+        gains, flagged, ptr, p_int, p_flt, p_ev = decode_runs(
             arr, case, ctx.brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi,
             tid, strong, c_left, c_right, expands, ctx.V, A["bigrams"], A["compounds"],
             A["inv_count"], A["backoff"], A["p"], A["logp"], A["log_ncap"],
             A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"], ref.zipf,
             A["long3"], self._lattice_params(), self.max_options)
-        runs = list(zip(run_p.tolist(), run_q.tolist()))
         spans: list[Span] = []
         total = 0.0
-        ids, breaks = ctx.ids, ctx.breaks
-        n = len(ids)
         ptr = ptr.tolist()
         for r, g in enumerate(gains.tolist()):
             if g <= 0:
@@ -1164,14 +1161,40 @@ class SpinningExtractor:
             total += g
             if not flagged[r]:  # (_spans_of would flag none of its groups)
                 continue
-            p, q = runs[r]
-            L = ids[p - 1] if p > 0 and not breaks[p] else -1
-            R = ids[q] if q < n and not breaks[q] else -1
             path = [_Option(a, b, f, la, inner, cost, t, bool(st))
                     for (a, b, f, la, t, st), (inner, cost)
                     in zip(p_int[ptr[r]:ptr[r + 1]].tolist(), p_flt[ptr[r]:ptr[r + 1]].tolist())]
-            spans.extend(self._spans_of(ctx, path, L, R, g))
+            spans.extend(self._spans_of_compiled(ctx, path, p_ev[ptr[r]:ptr[r + 1]].tolist(),
+                                                 g))
         return spans, total
+
+    def _spans_of_compiled(self, ctx: "_Context", path: list[_Option], ev_rows: list[int],
+                           gain: float) -> list[Span]:
+        """``_spans_of`` for a path whose flagged groups ``decode_runs`` found: ``ev_rows``
+        holds, at a flagged group's first reading, its evidence count (-1 elsewhere).
+        Makes the same spans and records the same confirmed swaps."""
+        out = []
+        k = 0
+        n = len(path)
+        while k < n:
+            if path[k].target < 0:
+                k += 1
+                continue
+            g = k
+            while g + 1 < n and path[g + 1].target >= 0:
+                g += 1
+            ev = ev_rows[k]
+            if ev >= 0:
+                group = path[k:g + 1]
+                s_tok, e_tok = group[0].start, group[-1].end
+                original = " ".join(ctx.ref.words[o.target] for o in group)
+                ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = tuple(o.target for o in group)
+                original = _match_case(ctx.words[s_tok:e_tok], original)
+                out.append(Span("spun_phrase", ctx.starts[s_tok], ctx.ends[e_tok - 1], "",
+                                f"likely original: {original}; fits context better by "
+                                f"{gain:.1f} nats, reference pair seen {ev}x"))
+            k = g + 1
+        return out
 
     def _lattice_params(self) -> np.ndarray:
         """The thresholds ``decode_runs`` takes, in its order. ``min_zipf_gain`` goes as
