@@ -1,24 +1,42 @@
-"""Compiled (numba) ranking and Viterbi decoding of the spinning detector's runs.
+"""Compiled (numba) per-page passes of the spinning detector (``features/spinning.py``).
 
-``SpinningExtractor._decode`` finds, with numpy, the sites of a page (suspicious words and
-two-word thesaurus phrases) and their candidate originals; what follows is a small search
-per run of sites: rank each site's candidates and keep the best ``max_options``
-(``_rank``), then find the best reading of the run with a Viterbi search
-(``_viterbi``/``_viterbi_one``) and its gain over the observed words. In Python that was
-most of the extractor's time (tens of thousands of small float operations and dictionary
-probes per page); here it is one compiled call per page.
+Per page, four calls, each over flat arrays:
+
+* ``tokens``: the words of ``WORD_RE`` with their offsets and gap flags, from the text's
+  code points (``spinning.split_words``);
+* ``columns``: per-word ids, case observations, breaks and name tests from the words'
+  cached codes, the capitalised runs ``_names`` examines, and the positions the Python
+  code then looks up by name (``_Context.of``);
+* ``find_sites``: the sites (suspicious words and two-word thesaurus phrases), their
+  candidate originals that form a frequent pair with a neighbour, and the runs they form
+  (the first half of ``SpinningExtractor._decode``);
+* ``decode_runs``: per run, rank each site's candidates and keep the best
+  ``max_options`` (``_rank``), find the best reading with a Viterbi search
+  (``_viterbi``/``_viterbi_one``) and its gain over the observed words, and which groups of
+  swapped words ``_spans_of`` would flag.
+
+In Python and numpy this was most of the extractor's time (tens of thousands of small
+float operations and dictionary probes per page, and dozens of numpy calls on arrays of
+a few hundred items, each paying its call overhead). Pair counts and thesaurus phrases
+are looked up in packed open-addressing hash tables (``build_table``): a probe costs
+about one cache miss, where a binary search over 321k keys cost several.
 
 The code follows the Python it replaces operation for operation, so that every float is
 bit-identical: the same sums in the same order, ``math.log`` (the C library's ``log``,
 as in CPython), the same tie-breaking (strict ``>`` in first-reached order, ``max`` keeping
 the first maximum, the candidates sorted by the tuple (fit, id, case, cost, strong),
 largest first). The Python versions stay in ``spinning.py`` as the reference
-(``SpinningExtractor._rank``, ``_viterbi``, ``_viterbi_one``, ``_fixed_bonus``) and
-``bench/golden_spinning.py`` checks the two give the same features and spans.
+(``spinning._USE_COMPILED = False``: ``_rank``, ``_viterbi``, ``_viterbi_one``,
+``_fixed_bonus``, ``_spans_of``, the numpy site search; ``_split_words_re``);
+``bench/golden_spinning.py`` (``--check``, ``--reference``) checks both against outputs
+recorded from the code before this module existed, and ``tests/test_spinning.py``
+compares the two paths.
 
-Compilation (~10 s) happens once per process when the tables are built
-(``spinning._tables``), not per request; ``cache=True`` keeps the machine code in
-``__pycache__`` so later processes load it in well under a second.
+Compilation (~12-15 s of CPU) happens once per process when the tables are built
+(``spinning._tables``, ``_compile_lattice``), never during a request; ``cache=True`` keeps
+the machine code in ``__pycache__`` (or numba's user cache directory when that is not
+writable), so later processes load it in ~0.3 s. Every call passes arrays of the same
+types, so each function has exactly one compiled signature.
 """
 
 from __future__ import annotations

@@ -28,6 +28,12 @@ Each flagged phrase is a ``Span(signal="spun_phrase")`` whose detail starts with
 counts; ``spin_score`` (0-1) is the page-level score. Everything scoring needs lives in
 one compact file, ``models/spin_reference.npz`` (built by
 ``training/build_spin_reference.py``), loaded lazily once per process.
+
+Speed: the per-page work (tokenising, per-word columns, the site and candidate search,
+ranking and Viterbi decoding) runs in compiled passes (``features/spin_lattice.py``,
+numba), about 1 ms per 5 KB article; the names, tortured phrases and span text stay in
+Python. The Python and numpy code those passes replaced is kept as the reference
+(``_USE_COMPILED = False``) and gives the same features and spans.
 """
 
 from __future__ import annotations
