@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  - {e}")
                 for e in sorted(have - want):
                     print(f"  + {e}")
-                if want == have:
+                if want == have and g["evidence"] != r["evidence"]:
                     print("  (same spans, different order)")
     n_spans = sum(len(r["evidence"]) for r in rows)
     print(f"checked {len(rows)} pages ({n_spans} spans) in {elapsed:.1f} s: "
