@@ -11,8 +11,8 @@ What it measures, and why this way:
   to the end) at 1, 10 and 50 concurrent clients: requests/s, p50 and p99 latency. The
   client is an asyncio httpx client by default (no extra install) or ``wrk`` (C, much
   lighter, so less of the 2 cores goes to the load generator);
-* batch requests of ``--batch`` distinct BBC articles of 4-7 KB (the shared data set):
-  articles/s, with 1 and ``--workers`` clients;
+* batch requests of ``--batch`` distinct BBC articles of 4-7 KB (the shared data set),
+  from the same client (``--tool``): articles/s at 1, 2 and 2 x ``--workers`` clients;
 * in-process costs of the same article (scoring, request validation, JSON encoding), so the
   HTTP overhead can be told apart from the scoring cost.
 
@@ -134,9 +134,19 @@ async def load(base: str, body: bytes | list[bytes], concurrency: int, requests:
 
 WRK_LUA = """wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-local f = io.open(os.getenv("FARMSCORE_BENCH_BODY"), "rb")
-wrk.body = f:read("*a")
-f:close()
+-- FARMSCORE_BENCH_BODY: one body file, or several separated by ";" sent in turn
+local bodies = {}
+for path in string.gmatch(os.getenv("FARMSCORE_BENCH_BODY"), "[^;]+") do
+  local f = io.open(path, "rb")
+  bodies[#bodies + 1] = f:read("*a")
+  f:close()
+end
+wrk.body = bodies[1]
+local i = 0
+request = function()
+  i = i % #bodies + 1
+  return wrk.format(nil, nil, nil, bodies[i])
+end
 done = function(summary, latency, requests)
   io.write(string.format("JSON {\\"n\\": %d, \\"p50\\": %f, \\"p99\\": %f, \\"errors\\": %d, \\"status\\": %d}\\n",
     summary.requests, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
@@ -146,12 +156,17 @@ end
 """
 
 
-def load_wrk(base: str, body: bytes, concurrency: int, seconds: float) -> dict:
-    """The same load from wrk (one thread: the server needs the cores)."""
+def load_wrk(base: str, body: bytes | list[bytes], concurrency: int, seconds: float) -> dict:
+    """The same load from wrk (one thread: the server needs the cores); a list of bodies is
+    sent in turn."""
+    bodies = body if isinstance(body, list) else [body]
     with tempfile.TemporaryDirectory() as d:
-        (Path(d) / "body.json").write_bytes(body)
+        paths = []
+        for k, b in enumerate(bodies):
+            paths.append(Path(d) / f"body{k}.json")
+            paths[-1].write_bytes(b)
         (Path(d) / "post.lua").write_text(WRK_LUA)
-        env = {**os.environ, "FARMSCORE_BENCH_BODY": str(Path(d) / "body.json")}
+        env = {**os.environ, "FARMSCORE_BENCH_BODY": ";".join(map(str, paths))}
         cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, int(seconds))}s", "--timeout", "30s",
                "-s", str(Path(d) / "post.lua"), base + "/v1/score"]
         out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds + 60).stdout
@@ -242,14 +257,17 @@ def main() -> int:
             arts = batch_articles(args.batch_articles)
             batches = [json.dumps({"pages": [{"id": f"{b}-{i}", "text": arts[(b * args.batch + i) % len(arts)]}
                                              for i in range(args.batch)]}).encode()
-                       for b in range(max(1, len(arts) // args.batch))]
+                       for b in range(20)]  # 20 bodies, each 100 distinct articles from another offset
             kb = sum(len(a.encode()) for a in arts) / len(arts) / 1000
-            print(f"\nBatch requests of {args.batch} distinct BBC articles ({len(arts)} in turn, mean "
-                  f"{kb:.1f} KB; {len(batches[0]) / 1e6:.2f} MB per request; at most "
-                  f"{args.batch_requests} requests or {args.seconds:g} s per level):\n")
+            print(f"\nBatch requests ({args.tool}) of {args.batch} distinct BBC articles ({len(arts)} in turn, mean "
+                  f"{kb:.1f} KB; {len(batches[0]) / 1e6:.2f} MB per request; "
+                  f"{args.seconds:g} s per level" + ("" if args.tool == "wrk" else f", at most {args.batch_requests} requests") + "):\n")
             print("| clients | batches | articles/s | p50 ms/batch | statuses |\n|---|---|---|---|---|")
-            for c in sorted({1, max(1, args.workers), 2}):
-                r = asyncio.run(load(base, batches, c, args.batch_requests, args.seconds, warmup=2))
+            for c in sorted({1, 2, max(1, args.workers), 2 * max(1, args.workers)}):
+                if args.tool == "wrk":
+                    r = load_wrk(base, batches, c, args.seconds)
+                else:
+                    r = asyncio.run(load(base, batches, c, args.batch_requests, args.seconds, warmup=2))
                 print(f"| {c} | {r['n']} | {r['rps'] * args.batch:.0f} | {r['p50']:.0f} | "
                       f"{r['statuses']} |", flush=True)
     finally:
