@@ -66,7 +66,16 @@ class OriginalityExtractor:
             from originality import open_index
 
             self.index = open_index(self.index, create=False)
+            self._opened = self.index
         return self.index
+
+    def close(self) -> None:
+        """Close the index if this extractor opened it from a location (an index passed in
+        open belongs to the caller, who closes it)."""
+        opened = getattr(self, "_opened", None)
+        if opened is not None:
+            opened.close()
+            self._opened = None
 
     def _thresholds(self):
         from dataclasses import replace

@@ -65,6 +65,13 @@ class FeaturePipeline:
             self.extractors = default_extractors(index=self.index)
         return self.extractors
 
+    def close(self) -> None:
+        """Release what the extractors opened themselves (an index opened from a location)."""
+        for ex in self.extractors or ():
+            close = getattr(ex, "close", None)
+            if close is not None:
+                close()
+
     @property
     def feature_names(self) -> tuple[str, ...]:
         return tuple(n for ex in self._extractors() for n in ex.FEATURES)

@@ -84,6 +84,7 @@ class ApiState:
         self.startup_error: str | None = None
         self.pool: ScoringPool | None = None
         self.engine = None
+        self.preloaded = None  # the index opened with FARMSCORE_INDEX_PRELOAD, closed at stop
 
     # ---- startup / shutdown ------------------------------------------------------------
     def load(self) -> None:
@@ -96,7 +97,7 @@ class ApiState:
         if index and s.index_preload:
             from originality import open_index
 
-            index = open_index(index, create=False, preload=True)
+            index = self.preloaded = open_index(index, create=False, preload=True)
         scorer = build_scorer(index=index, max_chars=s.max_text_chars)
         score_item(scorer, Item("text", "warmup", "text", WARMUP_TEXT), False, False)
         # The reference tables and model are millions of long-lived objects: a full garbage
@@ -131,6 +132,11 @@ class ApiState:
     async def stop(self) -> None:
         if self.pool:
             self.pool.shutdown()
+        if self.scorer is not None:
+            self.scorer.pipeline.close()  # an index the extractor opened from FARMSCORE_INDEX
+        if self.preloaded is not None:
+            self.preloaded.close()
+            self.preloaded = None
         if self.engine is not None:
             self.engine.dispose()
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -441,12 +442,17 @@ class TestOriginalityIndex:
         with open_index(loc, create=True) as idx:
             idx.add([{"id": "orig-004", "text": orig, "url": "https://orig.example/4",
                       "published": "2025-01-01"}])
-        with TestClient(create_app(settings(index=loc, index_preload=preload))) as c:
+        app = create_app(settings(index=loc, index_preload=preload))
+        with TestClient(app) as c:
             assert c.get("/readyz").json()["checks"]["index"] == {"ok": True, "detail": "1 pages"}
             r = c.post("/v1/score", json={"id": "copy", "text": orig})
             assert r.status_code == 200
             rec = r.json()
+            opened = app.state.api.scorer.pipeline.extractors[-1].index
+            assert len(opened) == 1
         assert rec["source"]["id"] == "orig-004" and rec["originality"] < 0.5
+        with pytest.raises(sqlite3.ProgrammingError):  # shutdown closed the index it opened
+            len(opened)
         want = expected_record(build_scorer(index=loc), orig, "copy")
         assert {k: rec[k] for k in RECORD_KEYS} == want
 
