@@ -96,13 +96,14 @@ def test_seed_004_quality_is_fine(seeds, model):
 
 
 #: Where the shipped model stops short of the issue's "low originality" on real farm pages:
-#: they score below 0.5 (more likely copied than not: the "suspect" threshold) but not past
-#: the "farm" threshold, which model 1.4.0 sets at P(copied) >= ~0.98 to keep the verdict's
-#: false positives on clean pages under 1 %. Strict: the day they pass, this must go.
+#: the real rewrites 002 and 003 score below 0.5 (more likely copied than not: the "suspect"
+#: threshold) but not past the "farm" threshold, which model 1.6.0 sets at P(copied) >= ~0.95
+#: to keep the verdict's false positives on clean pages under 1 %. Strict: the day they pass,
+#: this must go.
 FARM_THRESHOLD_GAP = pytest.mark.xfail(strict=True, reason=(
-    "known gap (issue 5 left open): real rewrites (002 a translation round trip with its quotes "
-    "reworded, 003 a generated summary under template headings) and 001's spinning without its "
-    "source score 'suspect' (< 0.5), not past the 'farm' threshold"))
+    "known gap (issue 5 left open): real rewrites (002 a translation round trip with its names "
+    "and quotes reworded, 003 a generated summary under template headings) score 'suspect' "
+    "(< 0.5), not past the 'farm' threshold"))
 
 
 def _originality_verdict(model, rec) -> str:
@@ -112,10 +113,11 @@ def _originality_verdict(model, rec) -> str:
     return "suspect" if rec["originality"] <= t["suspect"]["originality"] else "ok"
 
 
-@pytest.mark.parametrize("level", ["suspect", pytest.param("farm", marks=FARM_THRESHOLD_GAP)])
-def test_seed_001_low_originality_without_the_source(seeds, model, level):
+def test_seed_001_low_originality_without_the_source(seeds, model):
+    """Spinning alone, no index: past the "farm" threshold (model 1.6.0: 0.0474 against
+    0.0509, a narrow margin)."""
     rec = build_scorer().score(seeds["001"], "001", explain=True)
-    assert _originality_verdict(model, rec) in {"farm", level}, rec["originality"]
+    assert _originality_verdict(model, rec) == "farm", rec["originality"]
     assert "spinning" in top_families(rec["contributions"]["originality"])
 
 

@@ -168,3 +168,25 @@ def test_near_duplicates_are_found_in_id_order(tmp_path, bbc):
     update = Article("zz/update", "bbc", a.title, a.body + "\n\nThe talks resume on Monday.")
     dupes = near_duplicates([a, b, update], tmp_path)
     assert dupes == {"zz/update"}  # the later version goes, the first and the unrelated stay
+
+
+def test_loose_rewrites_keep_their_sources_numbers(kits, bbc, monkeypatch):
+    """A translation or a summary keeps every number: a loose rewrite borrows names from
+    its carrier sentences, never numbers (the carrier's own numbers show only where it has
+    more number slots than the source sentence has numbers)."""
+    import training.simulator as sim
+    from originality.fingerprints import fingerprint
+    from originality.matching import score
+
+    monkeypatch.setattr(sim, "LOOSE_REWRITE_SHARE", 1.0)
+    shares, names = [], []
+    for i, a in enumerate(bbc):
+        src = fingerprint(a.text)
+        s = score(fingerprint(rewrite(a.text, random.Random(i), kits["train"]), keep_positions=True),
+                  {"shingles": src.shingles, "immutables": src.immutables, "nnq": src.nnq,
+                   "pairs": src.pairs})
+        if s.numbers >= 3:
+            shares.append(s.numbers_in_source)
+            names.append(s.facts)
+    assert len(shares) >= 10
+    assert np.median(shares) >= 0.75 and np.median(shares) > np.median(names), (np.median(shares), np.median(names))

@@ -271,13 +271,14 @@ def _pick_carrier(kit: Kit, names: int, numbers: int, rng: random.Random) -> str
 
 
 def _fill(carrier: str, names: list[str], numbers: list[str], rng: random.Random,
-          own: float = 0.0) -> str:
+          own: float = 0.0, own_numbers: float | None = None) -> str:
     """The carrier with its name and number slots replaced, in order, by the given facts;
-    with probability ``own`` a slot keeps the carrier's fact (a rewriter adds context)."""
+    with probability ``own`` a slot keeps the carrier's fact (a rewriter adds context), or
+    ``own_numbers`` for a number slot when given."""
     out, pos, ni, di = [], 0, 0, 0
     for a, b, kind in sentence_slots(carrier):
         out.append(carrier[pos:a])
-        if rng.random() < own:
+        if rng.random() < (own if kind == "name" or own_numbers is None else own_numbers):
             out.append(carrier[a:b])
         elif kind == "name" and names:
             out.append(names[ni % len(names)])
@@ -295,7 +296,8 @@ def rewrite_sentence(sentence: str, rng: random.Random, kit: Kit, own: float = 0
                      quote_keep: float = 0.85, loose: bool = False) -> list[str]:
     """One source sentence said again: its facts in borrowed wording; each quote verbatim
     with probability ``quote_keep``, else left out (reported without quoting: its names
-    and numbers stay in the rewritten sentence, its words go). ``loose``: names drift."""
+    and numbers stay in the rewritten sentence, its words go). ``loose``: names drift and
+    borrowed facts replace names only: a translation or a summary keeps every number."""
     quotes = [q.strip() for q in _QUOTED_RE.findall(sentence) if len(q.split()) >= 3]
     plain = _QUOTED_RE.sub(" ", sentence)
     slots = sentence_slots(plain)
@@ -307,7 +309,7 @@ def rewrite_sentence(sentence: str, rng: random.Random, kit: Kit, own: float = 0
     if names or numbers or not quotes:
         carrier = _pick_carrier(kit, len(names), len(numbers), rng)
         if carrier and (names or numbers or rng.random() < 0.5):
-            out.append(_fill(carrier, names, numbers, rng, own))
+            out.append(_fill(carrier, names, numbers, rng, own, 0.0 if loose else None))
     who = names[0] if names else rng.choice(["officials", "a spokesperson", "the minister"])
     for q in quotes:
         if rng.random() < quote_keep:
@@ -351,8 +353,8 @@ def rewrite(text: str, rng: random.Random, kit: Kit) -> str:
     of slots that keep the borrowed sentence's own fact (0-25 %), and of quotes kept
     verbatim (30-100 %; the others are reported in other words, as generated rewrites do).
     A loose rewrite (``LOOSE_REWRITE_SHARE``) keeps no sentence word for word and fewer facts
-    as they were: more borrowed facts (25-60 %), fewer verbatim quotes (0-50 %), and names
-    shortened (:func:`drift_name`)."""
+    as they were: more borrowed names (25-60 %; its numbers stay the source's), fewer
+    verbatim quotes (0-50 %), and names shortened (:func:`drift_name`)."""
     keep, drop, own = rng.uniform(0.0, 0.3), rng.uniform(0.0, 0.6), rng.uniform(0.0, 0.25)
     quote_keep = rng.uniform(0.3, 1.0)
     loose = rng.random() < LOOSE_REWRITE_SHARE
