@@ -156,8 +156,7 @@ class TextStatsExtractor:
         self.short_line_words = short_line_words
 
     def extract(self, doc: Document) -> Extraction:
-        words = doc.words
-        n = len(words)
+        n = doc.n_words
         f = dict.fromkeys(self.FEATURES, 0.0)
         f["ts_log_words"] = math.log10(1 + n)
         f["ts_invisible_char_frac"] = doc.removed_chars / max(1, len(doc.text))
@@ -177,15 +176,14 @@ class TextStatsExtractor:
         ids, vocab = doc.word_ids
         counts = np.bincount(ids)
         if "\u0130" in doc.norm:  # the one character whose lower case is longer (two)
-            f["ts_mean_word_len"] = sum(map(len, words)) / n
-        else:  # a word's length is its lower-case form's: sum per distinct word
-            f["ts_mean_word_len"] = int(counts @ np.fromiter(map(len, vocab), dtype=np.int64,
-                                                             count=len(vocab))) / n
+            f["ts_mean_word_len"] = sum(map(len, doc.words)) / n
+        else:  # a word's length is its lower-case form's
+            f["ts_mean_word_len"] = int(doc.lower_word_lengths.sum()) / n
         # ids number distinct words in order of first occurrence: the first k words hold
         # max(ids[:k]) + 1 distinct ones, all at the start of vocab
         head = min(n, self.ttr_window)
         f["ts_ttr"] = (int(ids[:head].max()) + 1) / head
-        f["ts_upper_word_frac"] = sum(len(w) > 1 for w in filter(str.isupper, words)) / n
+        f["ts_upper_word_frac"] = doc.upper_word_count / n
         m = min(n, self.max_readability_words)
         if m < n:
             counts = np.bincount(ids[:m])
