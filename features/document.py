@@ -292,6 +292,11 @@ class Document:
         return list(map(str.lower, self.words))
 
     @cached_property
+    def code_points(self) -> np.ndarray:
+        """``norm`` as a read-only uint32 array of code points (for the compiled passes)."""
+        return np.frombuffer(self.norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+    @cached_property
     def word_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
         """(starts, ends, ids, is_upper, vocab) of the words in one compiled pass
         (:func:`features.word_table.word_table`), or None when the text needs the Python
@@ -299,7 +304,7 @@ class Document:
         not per character). The word views below read it instead of building per-word
         Python strings: ~0.1 ms less on a 5 KB page."""
         norm = self.norm
-        cp = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        cp = self.code_points
         if not norm.isascii() and len(cp) and int(cp.max()) >= 65536:
             return None
         starts, ends, ids, upper, vocab, ok = word_table(cp, CLASSES, LOWER)

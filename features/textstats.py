@@ -22,6 +22,8 @@ import numpy as np
 from features.base import Extraction
 from features.document import Document
 from features.lexicon import STOP_WORDS
+from features.sentences import CLASSES as SENTENCE_CLASSES
+from features.sentences import sentence_word_counts
 
 #: A sentence end inside a line: the full stop, closing quotes or brackets, white space, then
 #: what starts a sentence. Starting with the punctuation lets the regex engine jump between
@@ -88,6 +90,8 @@ def readability_counts(vocab: list[str], counts: np.ndarray) -> tuple[int, int, 
 
 def sentence_lengths(text: str) -> list[int]:
     """Approximate words per sentence (space-delimited; cheap and good enough for shape).
+    The reference of the compiled :func:`features.sentences.sentence_word_counts`, which
+    the extractor calls (same list, ~10x faster).
 
     Sentences end at a line break or at :data:`_SENT_END_RE`. The punctuation belongs to the
     sentence it ends, so such a sentence is never empty and white space before its full stop
@@ -168,7 +172,7 @@ class TextStatsExtractor:
             f["ts_bullet_line_frac"] = sum(bool(_BULLET_RE.match(l)) for l in lines) / len(lines)
         if not n:
             return Extraction(f)
-        sl = sentence_lengths(doc.norm)
+        sl = sentence_word_counts(doc.code_points, SENTENCE_CLASSES).tolist()
         n_sent = max(1, len(sl))
         mean_sl = sum(sl) / n_sent if sl else float(n)
         f["ts_mean_sentence_words"] = mean_sl
