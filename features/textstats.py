@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
+from itertools import repeat
 from typing import ClassVar
 
 import numpy as np
@@ -73,12 +74,11 @@ def readability_counts(vocab: list[str], counts: np.ndarray) -> tuple[int, int, 
     flag counts share one dot product while the words number under 2**21)."""
     if len(_WORD_INFO) > MAX_CACHED_WORDS:
         _WORD_INFO.clear()
-    info = list(map(_WORD_INFO.get, vocab))
-    if None in info:
-        for i, w in enumerate(vocab):
-            if info[i] is None:
-                info[i] = _WORD_INFO[w] = word_info(w)
-    code = np.array(info, dtype=np.int64)
+    # straight into an array (-1: not cached yet), without an intermediate list
+    code = np.fromiter(map(_WORD_INFO.get, vocab, repeat(-1)), dtype=np.int64, count=len(vocab))
+    if len(code) and code.min() < 0:
+        for i in np.flatnonzero(code < 0).tolist():
+            code[i] = _WORD_INFO[vocab[i]] = word_info(vocab[i])
     syl = int(counts @ (code >> 3))
     if counts.sum() < 1 << _FIELD_BITS:
         flags = int(counts @ _SPREAD[code & 7])
