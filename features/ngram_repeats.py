@@ -78,34 +78,41 @@ def ngram_repeats(ids, n_vocab, max_n):
     bounds = np.zeros(max_n + 2, dtype=np.int64)
     best = np.ones(max_n + 1, dtype=np.int64)
     best_pos = np.zeros(max_n + 1, dtype=np.int64)
-    pos_out = np.empty(0, dtype=np.int64)
-    gram_out = np.empty(0, dtype=np.int64)
     if nw < 2 or max_n < 2:
-        return pos_out, gram_out, bounds, best, best_pos
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), bounds, best, best_pos
+    # every length's repeats go straight into one buffer (at most nw - 1 per length)
+    pos_out = np.empty((max_n - 1) * (nw - 1), dtype=np.int64)
+    gram_out = np.empty((max_n - 1) * (nw - 1), dtype=np.int64)
     # the repeats of the previous length, as a per-position label (-1: does not repeat)
     prev = np.full(nw, -1, dtype=np.int64)
     cand = np.arange(nw - 1)
     keys = ids[:-1] * n_vocab + ids[1:]
-    chunks_pos = []
-    chunks_gram = []
     total = 0
-    last_n = 1
-    for n in range(2, max_n + 1):
+    n = 2
+    while n <= max_n:
         if n > 2:
+            # candidates: where the (n-1)-grams at p and p + 1 both repeat; they are among
+            # the previous length's positions, ascending
+            a = bounds[n - 1]
+            b = bounds[n]
             m = 0
-            for p in range(nw - n + 1):
-                if prev[p] >= 0 and prev[p + 1] >= 0:
+            for i in range(a, b):
+                p = pos_out[i]
+                if p + n <= nw and prev[p + 1] >= 0:
                     m += 1
             if m == 0:
                 break
             cand = np.empty(m, dtype=np.int64)
             keys = np.empty(m, dtype=np.int64)
             m = 0
-            for p in range(nw - n + 1):
-                if prev[p] >= 0 and prev[p + 1] >= 0:
+            for i in range(a, b):
+                p = pos_out[i]
+                if p + n <= nw and prev[p + 1] >= 0:
                     cand[m] = p
                     keys[m] = prev[p] * n_vocab + ids[p + n - 1]
                     m += 1
+            for i in range(a, b):  # forget the previous length's labels
+                prev[pos_out[i]] = -1
         labels, counts = count_keys(keys)
         top = 1
         for c in counts:
@@ -113,39 +120,23 @@ def ngram_repeats(ids, n_vocab, max_n):
                 top = c
         if top < 2:
             break
-        prev[:] = -1
-        k = 0
-        for i in range(len(cand)):
-            if counts[labels[i]] > 1:
-                k += 1
-        pos = np.empty(k, dtype=np.int64)
-        gram = np.empty(k, dtype=np.int64)
-        k = 0
         first_best = -1
         for i in range(len(cand)):
             lab = labels[i]
             if counts[lab] > 1:
-                pos[k] = cand[i]
-                gram[k] = lab
-                prev[cand[i]] = lab
-                k += 1
+                p = cand[i]
+                pos_out[total] = p
+                gram_out[total] = lab
+                prev[p] = lab
+                total += 1
                 if first_best < 0 and counts[lab] == top:
-                    first_best = cand[i]
+                    first_best = p
         best[n] = top
         best_pos[n] = first_best
-        chunks_pos.append(pos)
-        chunks_gram.append(gram)
-        total += k
         bounds[n + 1] = total
-        last_n = n
-    for n in range(last_n + 2, max_n + 2):
-        bounds[n] = total
-    pos_out = np.empty(total, dtype=np.int64)
-    gram_out = np.empty(total, dtype=np.int64)
-    q = 0
-    for j in range(len(chunks_pos)):
-        for i in range(len(chunks_pos[j])):
-            pos_out[q] = chunks_pos[j][i]
-            gram_out[q] = chunks_gram[j][i]
-            q += 1
+        n += 1
+    for k in range(n + 1, max_n + 2):
+        bounds[k] = total
+    pos_out = pos_out[:total].copy()
+    gram_out = gram_out[:total].copy()
     return pos_out, gram_out, bounds, best, best_pos
