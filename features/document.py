@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from features.word_table import CLASSES, LOWER, word_table
+
 #: Default refusal size. A news article is 2-20 KB; a megabyte is already 200 articles.
 DEFAULT_MAX_CHARS = 1_000_000
 
@@ -290,14 +292,39 @@ class Document:
         return list(map(str.lower, self.words))
 
     @cached_property
+    def code_points(self) -> np.ndarray:
+        """``norm`` as a read-only uint32 array of code points (for the compiled passes)."""
+        return np.frombuffer(self.norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+    @cached_property
+    def word_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
+        """(starts, ends, ids, is_upper, vocab) of the words in one compiled pass
+        (:func:`features.word_table.word_table`), or None when the text needs the Python
+        path (characters beyond the Basic Multilingual Plane, or a word whose lower case is
+        not per character). The word views below read it instead of building per-word
+        Python strings: ~0.1 ms less on a 5 KB page."""
+        norm = self.norm
+        cp = self.code_points
+        if not norm.isascii() and len(cp) and int(cp.max()) >= 65536:
+            return None
+        starts, ends, ids, upper, vocab, ok = word_table(cp, CLASSES, LOWER)
+        if not ok:
+            return None
+        return starts, ends, ids, upper, vocab.tobytes().decode("utf-32-le", "surrogatepass").split()
+
+    @cached_property
     def word_ids(self) -> tuple[np.ndarray, list[str]]:
         """(ids, vocab) of the lower-case words: ``vocab`` the distinct ones in order of first
         occurrence, ``ids[i]`` the index in ``vocab`` of ``lower_words[i]``.
 
-        Exact (a dict, not hashes), and one C-level pass: ``dict.setdefault`` gives each word
-        the position of its first occurrence, which a look-up table turns into its rank.
+        Exact (equal lower-case words, not hashes). From :attr:`word_table` when it applies;
+        otherwise one C-level pass: ``dict.setdefault`` gives each word the position of its
+        first occurrence, which a look-up table turns into its rank.
         Extractors count or look up per distinct word, and compare n-grams as integers.
         """
+        table = self.word_table
+        if table is not None:
+            return table[2], table[4]
         words = self.lower_words
         n = len(words)
         first_at: dict[str, int] = {}
@@ -307,8 +334,35 @@ class Document:
         return rank[first], list(first_at)
 
     @cached_property
+    def n_words(self) -> int:
+        """``len(self.words)``, without building the words when :attr:`word_table` applies."""
+        table = self.word_table
+        return len(table[0]) if table is not None else len(self.words)
+
+    @cached_property
+    def lower_word_lengths(self) -> np.ndarray:
+        """``len`` of each lower-case word (int64): what n-gram character shares add up."""
+        table = self.word_table
+        if table is not None:  # lower case is per character here: lengths are unchanged
+            return table[1] - table[0]
+        words = self.lower_words
+        return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+
+    @cached_property
+    def upper_word_count(self) -> int:
+        """Words of two or more characters that are upper case (``str.isupper``)."""
+        table = self.word_table
+        if table is not None:
+            starts, ends, _, upper, _ = table
+            return int(np.count_nonzero(upper.view(bool) & (ends - starts > 1)))
+        return sum(len(w) > 1 for w in filter(str.isupper, self.words))
+
+    @cached_property
     def word_starts(self) -> np.ndarray:
         """Character offset of each word; built only when evidence needs it."""
+        table = self.word_table
+        if table is not None:
+            return table[0]
         return np.fromiter((m.start() for m in WORD_RE.finditer(self.norm)), dtype=np.int64)
 
     def word_span(self, i: int, j: int) -> tuple[int, int]:

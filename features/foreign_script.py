@@ -92,7 +92,7 @@ class ForeignScriptExtractor:
             if kind:
                 odd = next(c for c in word if char_class(c) in ("latin_rare", "other"))
                 flagged.append((ws, we, kind, script_name(odd)))
-        f["fs_foreign_word_frac"] = sum(fl[2] == "foreign" for fl in flagged) / max(1, len(doc.words))
+        f["fs_foreign_word_frac"] = sum(fl[2] == "foreign" for fl in flagged) / max(1, doc.n_words)
         f["fs_mixed_script_words"] = float(sum(fl[2] == "mixed" for fl in flagged))
         runs = self._runs(text, flagged)
         f["fs_foreign_runs"] = float(len(runs))

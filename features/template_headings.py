@@ -84,7 +84,7 @@ class TemplateHeadingExtractor:
                 lead = len(line) - len(_BULLET_STRIP_RE.sub("", line))
                 evidence.append(Span("template_heading", s + lead, e, line[lead:],
                                      "heading from a rewrite template"))
-        n_words = max(1, len(doc.words))
+        n_words = max(1, doc.n_words)
         f["tpl_heading_count"] = float(len(evidence))
         f["tpl_heading_frac"] = len(evidence) / headings if headings else 0.0
         f["tpl_headings_per_1k_words"] = 1000.0 * headings / n_words

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
+from itertools import repeat
 from typing import ClassVar
 
 import numpy as np
@@ -22,6 +23,8 @@ import numpy as np
 from features.base import Extraction
 from features.document import Document
 from features.lexicon import STOP_WORDS
+from features.sentences import CLASSES as SENTENCE_CLASSES
+from features.sentences import sentence_word_counts
 
 #: A sentence end inside a line: the full stop, closing quotes or brackets, white space, then
 #: what starts a sentence. Starting with the punctuation lets the regex engine jump between
@@ -71,12 +74,11 @@ def readability_counts(vocab: list[str], counts: np.ndarray) -> tuple[int, int, 
     flag counts share one dot product while the words number under 2**21)."""
     if len(_WORD_INFO) > MAX_CACHED_WORDS:
         _WORD_INFO.clear()
-    info = list(map(_WORD_INFO.get, vocab))
-    if None in info:
-        for i, w in enumerate(vocab):
-            if info[i] is None:
-                info[i] = _WORD_INFO[w] = word_info(w)
-    code = np.array(info, dtype=np.int64)
+    # straight into an array (-1: not cached yet), without an intermediate list
+    code = np.fromiter(map(_WORD_INFO.get, vocab, repeat(-1)), dtype=np.int64, count=len(vocab))
+    if len(code) and code.min() < 0:
+        for i in np.flatnonzero(code < 0).tolist():
+            code[i] = _WORD_INFO[vocab[i]] = word_info(vocab[i])
     syl = int(counts @ (code >> 3))
     if counts.sum() < 1 << _FIELD_BITS:
         flags = int(counts @ _SPREAD[code & 7])
@@ -88,6 +90,8 @@ def readability_counts(vocab: list[str], counts: np.ndarray) -> tuple[int, int, 
 
 def sentence_lengths(text: str) -> list[int]:
     """Approximate words per sentence (space-delimited; cheap and good enough for shape).
+    The reference of the compiled :func:`features.sentences.sentence_word_counts`, which
+    the extractor calls (same list, ~10x faster).
 
     Sentences end at a line break or at :data:`_SENT_END_RE`. The punctuation belongs to the
     sentence it ends, so such a sentence is never empty and white space before its full stop
@@ -156,8 +160,7 @@ class TextStatsExtractor:
         self.short_line_words = short_line_words
 
     def extract(self, doc: Document) -> Extraction:
-        words = doc.words
-        n = len(words)
+        n = doc.n_words
         f = dict.fromkeys(self.FEATURES, 0.0)
         f["ts_log_words"] = math.log10(1 + n)
         f["ts_invisible_char_frac"] = doc.removed_chars / max(1, len(doc.text))
@@ -169,7 +172,7 @@ class TextStatsExtractor:
             f["ts_bullet_line_frac"] = sum(bool(_BULLET_RE.match(l)) for l in lines) / len(lines)
         if not n:
             return Extraction(f)
-        sl = sentence_lengths(doc.norm)
+        sl = sentence_word_counts(doc.code_points, SENTENCE_CLASSES).tolist()
         n_sent = max(1, len(sl))
         mean_sl = sum(sl) / n_sent if sl else float(n)
         f["ts_mean_sentence_words"] = mean_sl
@@ -177,15 +180,14 @@ class TextStatsExtractor:
         ids, vocab = doc.word_ids
         counts = np.bincount(ids)
         if "\u0130" in doc.norm:  # the one character whose lower case is longer (two)
-            f["ts_mean_word_len"] = sum(map(len, words)) / n
-        else:  # a word's length is its lower-case form's: sum per distinct word
-            f["ts_mean_word_len"] = int(counts @ np.fromiter(map(len, vocab), dtype=np.int64,
-                                                             count=len(vocab))) / n
+            f["ts_mean_word_len"] = sum(map(len, doc.words)) / n
+        else:  # a word's length is its lower-case form's
+            f["ts_mean_word_len"] = int(doc.lower_word_lengths.sum()) / n
         # ids number distinct words in order of first occurrence: the first k words hold
         # max(ids[:k]) + 1 distinct ones, all at the start of vocab
         head = min(n, self.ttr_window)
         f["ts_ttr"] = (int(ids[:head].max()) + 1) / head
-        f["ts_upper_word_frac"] = sum(len(w) > 1 for w in filter(str.isupper, words)) / n
+        f["ts_upper_word_frac"] = doc.upper_word_count / n
         m = min(n, self.max_readability_words)
         if m < n:
             counts = np.bincount(ids[:m])

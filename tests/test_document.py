@@ -179,3 +179,33 @@ def test_lines_are_the_stripped_visible_lines():
                 want.append((pos + lead, pos + lead + len(seg.strip())))
             pos += len(seg) + 1
         assert doc.lines == want, repr(t)
+
+
+def test_word_table_matches_python_views():
+    """The compiled word pass gives exactly the Python views: word starts, ids and vocab of
+    the lower-case words, lengths, upper-case words; texts it cannot take fall back."""
+    import numpy as np
+
+    from features.document import WORD_RE, Document
+
+    texts = [
+        "The BBC's £5bn plan, rock’n’roll 'quoted' it''s a'b ’tis O'NEIL _x_ A1 I",
+        "Ǆemal ǅ ǆ DŽ Ⅰ ⅰ Ⅻ ÉCOLE école Straße STRASSE ﬁne",
+        "İstanbul and ΟΔΟΣ and ΣΑΣ",  # per-character lower case fails: Python path
+        "Emoji \U0001f600 beyond the plane",  # Python path
+        "", "   ", "a", "AB ab Ab aB 12 1A",
+    ]
+    for t in texts:
+        fast = Document(text=t, norm=t)
+        slow = Document(text=t, norm=t)
+        slow.__dict__["word_table"] = None
+        words = WORD_RE.findall(t)
+        assert fast.n_words == slow.n_words == len(words)
+        ids_f, vocab_f = fast.word_ids
+        ids_s, vocab_s = slow.word_ids
+        assert ids_f.tolist() == ids_s.tolist() and vocab_f == vocab_s, t
+        assert vocab_s == list(dict.fromkeys(w.lower() for w in words))
+        assert fast.lower_word_lengths.tolist() == slow.lower_word_lengths.tolist()
+        assert fast.upper_word_count == slow.upper_word_count
+        assert fast.word_starts.tolist() == slow.word_starts.tolist()
+        assert fast.word_starts.dtype == np.int64

@@ -137,3 +137,28 @@ def test_top_ngram_ties_go_to_the_first_ngram(seeds, clean_originals):
         f = EX.extract(doc).features
         for n in (2, 3, 4):
             assert round(f[f"top_{n}gram_char_frac"] * len(text)) == ref_top_chars(doc.lower_words, n)
+
+
+def test_compiled_repeats_match_python_reference():
+    """The compiled n-gram counter finds the same repeats as the numpy/Python reference
+    (positions, counts, where the most frequent n-gram first occurs; labels equal alike)."""
+    import numpy as np
+
+    from features.duplication import repeated_ngrams, repeated_ngrams_py
+
+    rng = random.Random(7)
+    for trial in range(300):
+        n_vocab = rng.choice([1, 2, 3, 5, 20, 200])
+        length = rng.choice([0, 1, 2, 3, 7, 30, 200])
+        ids = [rng.randrange(n_vocab) for _ in range(length)]
+        if trial % 3 == 0 and length:  # a pasted second copy
+            ids = ids + ids[: rng.randrange(length) + 1]
+        arr = np.asarray(ids, dtype=np.int64)
+        for max_n in (2, 3, 5, 10):
+            got, ref = repeated_ngrams(arr, n_vocab, max_n), repeated_ngrams_py(arr, n_vocab, max_n)
+            assert got.keys() == ref.keys()
+            for n in ref:
+                g, r = got[n], ref[n]
+                assert (g.pos, g.best, g.best_pos) == (r.pos, r.best, r.best_pos), (ids, n)
+                pairs = set(zip(g.gram, r.gram))
+                assert len(pairs) == len(set(g.gram)) == len(set(r.gram)), (ids, n)
