@@ -876,3 +876,86 @@ def columns(codes, flags, has_strong, phrase_first, tortured, V, gap):
         n_rare += g >= 1.0
     return (ids, case, brk, name_like, run_a[:nr], run_b[:nr], unk_phrase[:nu], tort[:nt],
             unk_pair[:np_], n_syn, n_rare)
+
+
+# ---- the page-word cache, in compiled form ------------------------------------------------
+# ``spinning._WordTable``: every word seen on a page (by its exact code points) -> its
+# ``_word_code``. Entries are appended (``e_off``/``e_len`` locate the word in ``chars``,
+# ``e_code`` holds the code) and published by pointing a slot of the open-addressing
+# table ``slots`` (-1: empty) at them, in a separate call: a reader sees either no slot or
+# a complete entry.
+
+@njit(cache=True, nogil=True, inline="always")
+def _word_hash(cp, a, b):
+    """FNV-1a of code points ``cp[a:b]`` (64-bit)."""
+    h = np.uint64(0xCBF29CE484222325)
+    for k in range(a, b):
+        h = (h ^ np.uint64(cp[k])) * np.uint64(0x100000001B3)
+    return h
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word_slot(cp, a, b, h, slots, e_off, e_len, chars):
+    """Slot of word ``cp[a:b]`` (hash ``h``) in ``slots``: the slot holding its entry, or
+    the empty slot where it would go."""
+    mask = len(slots) - 1
+    s = np.int64((h * np.uint64(_MULT)) >> np.uint64(32)) & mask
+    n = b - a
+    while True:
+        e = slots[s]
+        if e < 0:
+            return s
+        if e_len[e] == n:
+            o = e_off[e]
+            same = True
+            for k in range(n):
+                if chars[o + k] != cp[a + k]:
+                    same = False
+                    break
+            if same:
+                return s
+        s = (s + 1) & mask
+
+
+@njit(cache=True, nogil=True)
+def page_codes(cp, table, slots, e_off, e_len, e_code, chars):
+    """``tokens`` of a page and the cached ``_word_code`` of each token (-1: not cached,
+    for the Python code to compute and ``add_words``). The word strings themselves are
+    never made here: the Python code slices the few it needs from the text."""
+    starts, ends, flags, _masked = tokens(cp, table)
+    n = len(starts)
+    codes = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        a, b = starts[i], ends[i]
+        s = _word_slot(cp, a, b, _word_hash(cp, a, b), slots, e_off, e_len, chars)
+        e = slots[s]
+        codes[i] = e_code[e] if e >= 0 else -1
+    return starts, ends, flags, codes
+
+
+@njit(cache=True, nogil=True)
+def add_words(cp, w_start, w_end, w_code, e_off, e_len, e_code, chars, n_entries, n_chars):
+    """Append the words ``cp[w_start[k]:w_end[k]]`` (distinct, not in the table) with their
+    codes as entries ``n_entries...`` (characters at ``n_chars...``); the caller has made
+    room. They are not visible until ``link_words``."""
+    e, o = n_entries, n_chars
+    for k in range(len(w_start)):
+        a, b = w_start[k], w_end[k]
+        e_off[e], e_len[e], e_code[e] = o, b - a, w_code[k]
+        for x in range(a, b):
+            chars[o] = cp[x]
+            o += 1
+        e += 1
+    return o
+
+
+@njit(cache=True, nogil=True)
+def link_words(slots, e_off, e_len, chars, first, last):
+    """Publish entries ``first:last`` (``add_words``): point a free slot at each. Also
+    re-links every entry into a fresh, larger ``slots`` (first = 0)."""
+    for e in range(first, last):
+        o, n = e_off[e], e_len[e]
+        s = _word_slot(chars, o, o + n, _word_hash(chars, o, o + n), slots, e_off, e_len,
+                       chars)
+        if slots[s] < 0:
+            slots[s] = e

@@ -54,8 +54,8 @@ import numpy as np
 from farmscore.config import models_dir
 from features.base import Extraction, Span
 from features.document import WORD_RE, Document
-from features.spin_lattice import (KEY_BITS, build_table, columns, decode_runs, find_sites,
-                                   tokens)
+from features.spin_lattice import (KEY_BITS, add_words, build_table, columns, decode_runs,
+                                   find_sites, link_words, page_codes, tokens)
 
 REFERENCE_NAME = "spin_reference.npz"
 #: Decode runs with the compiled ``spin_lattice.decode_runs`` (False: the Python reference,
@@ -406,6 +406,7 @@ class _Tables:
     tortured_pairs: np.ndarray      # sorted a * V + b of their first two words, if known
     word_code: dict[str, int]       # page word -> its columns as one int (_word_code, lazy)
     word_key: dict[str, str]        # page word -> lm_key(word) (lazy)
+    words: "_WordTable"             # word_code in compiled form (what _Context.of reads)
     name_buckets: dict[tuple, list[tuple]]  # names_by_anchor's buckets of <= 400 names as
                                             # (name, lower-case words, their vocab ids)
     name_slots: dict[tuple[str, int], frozenset[int]]  # (skeleton, position) -> ids of the
@@ -464,6 +465,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     examinable=examinable, phrase_first=phrase_first,
                     compound=frozenset(ckeys.tolist()),
                     has_strong=has_strong.tolist(), known_at={}, word_code={}, word_key={},
+                    words=_WordTable(),
                     tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
                     tortured_pairs=_tortured_pairs(ref),
                     arr={}, compound_keys=ckeys, compound_pid=cpid,
@@ -517,7 +519,12 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
                 A["backoff"], A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"],
                 A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 6)
     text = "Warm up"
-    tokens(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _char_classes())
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    tokens(cp, _char_classes())
+    t.words.codes(cp)  # (page_codes; add_words and link_words when a word is new)
+    t.words.add(cp, np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64),
+                np.full(1, 4, dtype=np.int64))
+    t.words.clear()
     columns(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64), A["has_strong"],
             t.phrase_first, A["tortured"], len(ref.words), t.gap)
     find_sites(np.zeros(2, dtype=np.int64), np.ones(2, dtype=bool), np.zeros(2, dtype=bool),
@@ -1715,6 +1722,99 @@ def _word_code(w: str, vocab: dict[str, int], codes_of: dict[str, int],
     return code
 
 
+class _WordTable:
+    """Every word seen on a page -> its ``_word_code``, looked up inside the compiled
+    tokeniser (``spin_lattice.page_codes``).
+
+    The dictionary ``_Tables.word_code`` did the same from Python, one probe per word of
+    the page after making each word a string: about a fifth of the extractor's time. Here
+    a word is hashed from its code points and confirmed by comparing them with the stored
+    ones, so a code is only ever that of the very same word: the outputs cannot change.
+    Only new words reach Python, where ``_word_code`` computes their codes as before.
+
+    Readers take no lock. Writers (under ``_lock``) append entries beyond those any slot
+    points to and then link them (``add_words``, then ``link_words``: a reader sees no
+    slot or a complete entry); when the arrays must grow, or after ``MAX_ENTRIES`` words
+    (the bound of the old dictionary), a new set of arrays is built and swapped in whole,
+    so a reader holding the old set still reads consistent arrays.
+    """
+
+    MAX_ENTRIES = 500_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every word (a fresh, empty set of arrays)."""
+        self._publish(1 << 15, 1 << 14, 1 << 17, 0, 0)
+
+    def _publish(self, n_slots: int, n_entries: int, n_chars: int, n: int,
+                 n_chars_used: int, old: tuple | None = None) -> None:
+        """Swap in new arrays of the given sizes holding the first ``n`` entries of ``old``
+        (re-linked into the new slots)."""
+        slots = np.full(n_slots, -1, dtype=np.int64)
+        e_off = np.zeros(n_entries, dtype=np.int64)
+        e_len = np.zeros(n_entries, dtype=np.int64)
+        e_code = np.zeros(n_entries, dtype=np.int64)
+        chars = np.zeros(n_chars, dtype=np.uint32)
+        if old is not None and n:
+            _s, o_off, o_len, o_code, o_chars = old
+            e_off[:n], e_len[:n], e_code[:n] = o_off[:n], o_len[:n], o_code[:n]
+            chars[:n_chars_used] = o_chars[:n_chars_used]
+            link_words(slots, e_off, e_len, chars, 0, n)
+        self.n, self.n_chars = n, n_chars_used
+        self.arrays = (slots, e_off, e_len, e_code, chars)
+
+    def codes(self, cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, ends, gap flags, codes) of the tokens of a page given as code points (all
+        below 65536); code -1 for a word not in the table."""
+        slots, e_off, e_len, e_code, chars = self.arrays
+        return page_codes(cp, _char_classes(), slots, e_off, e_len, e_code, chars)
+
+    def add(self, cp: np.ndarray, w_start: np.ndarray, w_end: np.ndarray,
+            w_code: np.ndarray) -> None:
+        """Add the distinct words ``cp[w_start[k]:w_end[k]]`` with their codes. (A word
+        another thread added meanwhile gets a second entry that no slot points to.)"""
+        k = len(w_start)
+        if not k:
+            return
+        n_new = int((w_end - w_start).sum())
+        with self._lock:
+            if self.n + k > self.MAX_ENTRIES:
+                self.clear()
+            slots, e_off, e_len, e_code, chars = self.arrays
+            n, used = self.n + k, self.n_chars + n_new
+            if 2 * n > len(slots) or n > len(e_off) or used > len(chars):
+                grow = lambda size, need: size if need <= size else grow(2 * size, need)  # noqa: E731
+                self._publish(grow(len(slots), 2 * n), grow(len(e_off), n),
+                              grow(len(chars), used), self.n, self.n_chars, self.arrays)
+                slots, e_off, e_len, e_code, chars = self.arrays
+            add_words(cp, w_start, w_end, w_code, e_off, e_len, e_code, chars, self.n,
+                      self.n_chars)
+            link_words(slots, e_off, e_len, chars, self.n, n)
+            self.n, self.n_chars = n, used
+
+
+class _PageWords(Sequence):
+    """The words of a page, sliced from its text when asked for: most pages need only a
+    few of them (the spans' words, unknown words' keys), so the list is never made."""
+
+    __slots__ = ("_text", "_ctx")
+
+    def __init__(self, text: str, ctx: "_Context"):
+        self._text, self._ctx = text, ctx
+
+    def __len__(self) -> int:
+        return len(self._ctx.starts_a)
+
+    def __getitem__(self, i):
+        ctx, text = self._ctx, self._text
+        if isinstance(i, slice):
+            return [text[a:b] for a, b in zip(ctx.starts[i], ctx.ends[i])]
+        return text[ctx.starts[i]:ctx.ends[i]]
+
+
 class _Context:
     """Everything one page's scoring needs, computed once.
 
@@ -1745,7 +1845,7 @@ class _Context:
         self.confirmed: dict[tuple[str, ...], tuple[int, ...]] = {}
         #: memo of emission scores, keyed by (a * V + b) * stride + position + 1
         self.emits: dict[int, float] = {}
-        self.stride = len(words) + 2
+        self.stride = len(starts) + 2
         #: the capitalised runs (``capitalised_runs``) with a word that has a strong synonym
         self.name_runs = name_runs
         self._case = self._flags = self._starts = self._ends = None
@@ -1786,6 +1886,9 @@ class _Context:
         """Tokenise a page; per-word facts come from a cache keyed by the word itself
         (``_word_code``, its vocabulary key in ``tab.word_key``), the page's columns from
         one compiled pass over the codes (``spin_lattice.columns``)."""
+        cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        if text and (text.isascii() or int(cp.max()) < 65536):
+            return cls._of_table(text, cp, ref, tab)
         words, starts, ends, flags = _split_words_arrays(text)
         codes_of, keys_of = tab.word_code, tab.word_key
         try:
@@ -1802,12 +1905,51 @@ class _Context:
                 return c if c is not None else _word_code(w, vocab, codes_of, keys_of)
 
             codes = np.fromiter(map(code, words), dtype=np.int64, count=len(words))
+        return cls._finish(text, words, starts, ends, flags, codes, ref, tab)
+
+    @classmethod
+    def _of_table(cls, text: str, cp: np.ndarray, ref: SpinReference,
+                  tab: _Tables) -> "_Context":
+        """``of`` for a text within the Basic Multilingual Plane: tokens and cached codes in
+        one compiled pass (``_WordTable``); only words new to the table are made strings
+        and coded in Python (``_word_code``, also kept in ``tab.word_code``)."""
+        starts, ends, flags, codes = tab.words.codes(cp)
+        miss = np.flatnonzero(codes < 0)
+        if len(miss):
+            codes_of, keys_of = tab.word_code, tab.word_key
+            if len(codes_of) > 500_000:  # bound the cache on endless streams of new words
+                codes_of.clear()
+                keys_of.clear()
+            vocab = ref.vocab
+            new: dict[str, tuple[int, int, int]] = {}
+            for i, a, b in zip(miss.tolist(), starts[miss].tolist(), ends[miss].tolist()):
+                w = text[a:b]
+                got = new.get(w)
+                if got is None:
+                    c = codes_of.get(w)
+                    if c is None:
+                        c = _word_code(w, vocab, codes_of, keys_of)
+                    got = new[w] = (a, b, c)
+                codes[i] = got[2]
+            rows = np.array(list(new.values()), dtype=np.int64).reshape(-1, 3)
+            tab.words.add(cp, rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy())
+        return cls._finish(text, None, starts, ends, flags, codes, ref, tab)
+
+    @classmethod
+    def _finish(cls, text: str, words: list[str] | None, starts: np.ndarray,
+                ends: np.ndarray, flags: np.ndarray, codes: np.ndarray, ref: SpinReference,
+                tab: _Tables) -> "_Context":
+        """The context from the tokens and their codes (``words`` None: sliced from the
+        text on demand, ``_PageWords``)."""
+        keys_of = tab.word_key
         A = tab.arr
         (ids, case, brk, name_like, run_a, run_b, unk_phrase, tort, unk_pair, n_syn,
          n_rare) = columns(codes, flags, A["has_strong"], tab.phrase_first, A["tortured"],
                            len(ref.words), tab.gap)
         ctx = cls(ref, tab, words, starts, ends, flags, (), ids, case, brk, name_like,
                   [range(a, b + 1) for a, b in zip(run_a.tolist(), run_b.tolist())])
+        if words is None:
+            ctx.words = words = _PageWords(text, ctx)
         # lm keys: a known word's key is its vocabulary entry (one C-level gather), an
         # unknown word's comes from the cache
         if len(words) > 1:
