@@ -1166,42 +1166,44 @@ class SpinningExtractor:
             A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"], ref.zipf,
             A["long3"], self._lattice_params(), self.max_options)
         spans: list[Span] = []
+        # (the sum in run order, as the Python reference adds the gains)
         total = 0.0
-        ptr = ptr.tolist()
-        for r, g in enumerate(gains.tolist()):
-            if g <= 0:
-                continue
+        for g in gains[gains > 0].tolist():
             total += g
-            if not flagged[r]:  # (_spans_of would flag none of its groups)
-                continue
-            path = [_Option(a, b, f, la, inner, cost, t, bool(st))
-                    for (a, b, f, la, t, st), (inner, cost)
-                    in zip(p_int[ptr[r]:ptr[r + 1]].tolist(), p_flt[ptr[r]:ptr[r + 1]].tolist())]
-            spans.extend(self._spans_of_compiled(ctx, path, p_ev[ptr[r]:ptr[r + 1]].tolist(),
-                                                 g))
+        if not flagged.any():  # (_spans_of would flag none of the runs' groups)
+            return spans, total
+        ptr = ptr.tolist()
+        # the paths' rows as plain lists, in one conversion each: (start, end, first, last,
+        # target, strong), and the evidence of flagged groups
+        rows, ev = p_int.tolist(), p_ev.tolist()
+        for r in np.flatnonzero(flagged).tolist():
+            a, b = ptr[r], ptr[r + 1]
+            spans.extend(self._spans_of_compiled(ctx, rows[a:b], ev[a:b], float(gains[r])))
         return spans, total
 
-    def _spans_of_compiled(self, ctx: "_Context", path: list[_Option], ev_rows: list[int],
+    def _spans_of_compiled(self, ctx: "_Context", path: list[list[int]], ev_rows: list[int],
                            gain: float) -> list[Span]:
-        """``_spans_of`` for a path whose flagged groups ``decode_runs`` found: ``ev_rows``
-        holds, at a flagged group's first reading, its evidence count (-1 elsewhere).
-        Makes the same spans and records the same confirmed swaps."""
+        """``_spans_of`` for a path whose flagged groups ``decode_runs`` found, given as rows
+        (start, end, first, last, target, strong) of its readings: ``ev_rows`` holds, at a
+        flagged group's first reading, its evidence count (-1 elsewhere). Makes the same
+        spans and records the same confirmed swaps."""
         out = []
         k = 0
         n = len(path)
         while k < n:
-            if path[k].target < 0:
+            if path[k][4] < 0:
                 k += 1
                 continue
             g = k
-            while g + 1 < n and path[g + 1].target >= 0:
+            while g + 1 < n and path[g + 1][4] >= 0:
                 g += 1
             ev = ev_rows[k]
             if ev >= 0:
                 group = path[k:g + 1]
-                s_tok, e_tok = group[0].start, group[-1].end
-                original = " ".join(ctx.ref.words[o.target] for o in group)
-                ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = tuple(o.target for o in group)
+                s_tok, e_tok = group[0][0], group[-1][1]
+                targets = tuple(o[4] for o in group)
+                original = " ".join([ctx.ref.words[t] for t in targets])
+                ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = targets
                 original = _match_case(ctx.words[s_tok:e_tok], original)
                 out.append(Span("spun_phrase", ctx.starts[s_tok], ctx.ends[e_tok - 1], "",
                                 f"likely original: {original}; fits context better by "
@@ -1954,8 +1956,10 @@ class _Context:
         # unknown word's comes from the cache
         if len(words) > 1:
             keys = list(itemgetter(*ctx.ids)(ref.words))
-            for i in np.flatnonzero(ids < 0).tolist():
-                keys[i] = keys_of.get(words[i]) or lm_key(words[i])  # (cache just cleared)
+            unk = np.flatnonzero(ids < 0)
+            for i, a, b in zip(unk.tolist(), starts[unk].tolist(), ends[unk].tolist()):
+                w = text[a:b]  # (== words[i]: offsets index the text)
+                keys[i] = keys_of.get(w) or lm_key(w)  # (cache just cleared)
         else:
             keys = [lm_key(w) for w in words]
         ctx.keys = tuple(keys)  # (a tuple: slices are phrases)
