@@ -1623,12 +1623,7 @@ class SpinningExtractor:
 
     def _page_name_variants(self, ctx: "_Context", runs: list[list[int]]) -> list[Span]:
         """Two names on the page differing by one synonym: the rarer reading is spun."""
-        # a variant needs two words of the runs, one a strong synonym of the other: without
-        # such a pair (most pages) there is nothing to find
-        ids = ctx.ids
-        present = {ids[i] for run in runs for i in run}
-        present.discard(-1)
-        if all(self._strong_set(ctx, w).isdisjoint(present) for w in present):
+        if not self._may_vary(ctx, runs):
             return []
         keys = ctx.keys  # (a tuple: slices are phrases)
         spans: dict[tuple[str, ...], tuple[int, int]] = {}
@@ -1672,6 +1667,36 @@ class SpinningExtractor:
                                     f"likely original: {original}; name variant on "
                                     "this page"))
         return out
+
+    def _may_vary(self, ctx: "_Context", runs: list[list[int]]) -> bool:
+        """Can ``_page_name_variants`` find anything? A variant is two phrases of the runs
+        (2-4 words) equal but for one position, where one has a word and the other a strong
+        synonym of it: so two known words x, y of the runs, y a strong synonym of x, whose
+        left neighbours or whose right neighbours have the same key. Without such a pair
+        (nearly every page) the phrase search is skipped; it finds nothing there."""
+        ids, keys = ctx.ids, ctx.keys
+        at: dict[int, list[int]] = {}
+        for run in runs:
+            for i in run:
+                w = ids[i]
+                if w >= 0:
+                    got = at.get(w)
+                    if got is None:
+                        at[w] = [i]
+                    else:
+                        got.append(i)
+        last = len(keys) - 1
+        for w, xs in at.items():
+            for v in self._strong_set(ctx, w):
+                ys = at.get(v)
+                if ys is None:
+                    continue
+                for x in xs:
+                    for y in ys:
+                        if (x > 0 and y > 0 and keys[x - 1] == keys[y - 1]) or (
+                                x < last and y < last and keys[x + 1] == keys[y + 1]):
+                            return True
+        return False
 
     # ---- tortured phrases -------------------------------------------------------------
     def _tortured(self, ctx: "_Context") -> list[Span]:
