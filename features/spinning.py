@@ -1471,8 +1471,9 @@ class SpinningExtractor:
         first = {vocab.get(k[0], -1) for k in phrases}
         if -1 in first:
             where = range(n - 1)
-        else:
-            where = np.flatnonzero(np.isin(ctx.arr[:-1], list(first))).tolist()
+        else:  # (one comparison per first word: np.isin costs far more on a few ids)
+            head = ctx.arr[:-1]
+            where = sorted(i for f in first for i in np.flatnonzero(head == f).tolist())
         for i in where:
             j = i + 2
             target = phrases.get((keys[i], keys[i + 1]))
@@ -1673,29 +1674,31 @@ class SpinningExtractor:
         (2-4 words) equal but for one position, where one has a word and the other a strong
         synonym of it: so two known words x, y of the runs, y a strong synonym of x, whose
         left neighbours or whose right neighbours have the same key. Without such a pair
-        (nearly every page) the phrase search is skipped; it finds nothing there."""
-        ids, keys = ctx.ids, ctx.keys
-        at: dict[int, list[int]] = {}
-        for run in runs:
-            for i in run:
-                w = ids[i]
-                if w >= 0:
-                    got = at.get(w)
-                    if got is None:
-                        at[w] = [i]
-                    else:
-                        got.append(i)
+        (nearly every page) the phrase search is skipped; it finds nothing there.
+
+        First the words of the runs with a strong synonym among them (none on most pages),
+        then only the positions of those words and of those synonyms are paired."""
+        ids = ctx.ids
+        present = {ids[i] for run in runs for i in run}
+        present.discard(-1)
+        related: set[int] = set()
+        for w in present:
+            syn = self._strong_set(ctx, w)
+            if not syn.isdisjoint(present):  # (the relation is not symmetric: keep both)
+                related.add(w)
+                related |= syn & present
+        if not related:
+            return False
+        keys = ctx.keys
         last = len(keys) - 1
-        for w, xs in at.items():
-            for v in self._strong_set(ctx, w):
-                ys = at.get(v)
-                if ys is None:
-                    continue
-                for x in xs:
-                    for y in ys:
-                        if (x > 0 and y > 0 and keys[x - 1] == keys[y - 1]) or (
-                                x < last and y < last and keys[x + 1] == keys[y + 1]):
-                            return True
+        pos = [i for run in runs for i in run if ids[i] in related]
+        for x in pos:
+            syn = self._strong_set(ctx, ids[x])
+            for y in pos:
+                if ids[y] in syn and (
+                        (x > 0 and y > 0 and keys[x - 1] == keys[y - 1])
+                        or (x < last and y < last and keys[x + 1] == keys[y + 1])):
+                    return True
         return False
 
     # ---- tortured phrases -------------------------------------------------------------
