@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -323,6 +324,21 @@ def load_reference(path: Path | None = None) -> SpinReference:
         if key not in _CACHE:
             _CACHE[key] = _decode(np.load(path, allow_pickle=False))
         return _CACHE[key]
+
+
+_REF_FOR: dict[tuple[str | None, str | None], SpinReference] = {}
+
+
+def _reference_for(path: str | None) -> SpinReference:
+    """``load_reference`` for an extractor's ``reference_path`` (None: the shipped file),
+    without resolving the path on every page (``pathlib`` costs ~10 us a call). The
+    default path depends only on ``FARMSCORE_MODELS`` (``farmscore.config.models_dir``),
+    so that is part of the key."""
+    key = (path, os.environ.get("FARMSCORE_MODELS"))
+    ref = _REF_FOR.get(key)
+    if ref is None:
+        ref = _REF_FOR[key] = load_reference(Path(path) if path else None)
+    return ref
 
 
 def _decode(z) -> SpinReference:
@@ -819,7 +835,7 @@ class SpinningExtractor:
 
     # ---- public ---------------------------------------------------------------------
     def extract(self, doc: Document) -> Extraction:
-        ref = load_reference(Path(self.reference_path) if self.reference_path else None)
+        ref = _reference_for(self.reference_path)
         tab = _tables(ref, self.min_pair_count, self.discount)
         ctx = _Context.of(doc.norm, ref, tab)
         lm_spans, gain = self._decode(ctx)
