@@ -584,18 +584,28 @@ def find_sites(ids, brk, name_like, unk_pid, V, bigrams, compounds, examinable,
     right neighbour, expands flag) and the runs (start, end).
     """
     n = len(ids)
-    # counts of adjacent pairs, -1 across a break (left_a[i]: the pair ending at i)
+    exam = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        w = ids[i]
+        exam[i] = w >= 0 and examinable[w]
+    # counts of adjacent pairs, -1 across a break (left_a[i]: the pair ending at i). A
+    # count is read only next to an examinable word or after a phrase's possible first
+    # word (below); elsewhere only its sign is, so those pairs (about a third: "of the")
+    # are not looked up, each look-up being a likely cache miss, and stay 0
     left_a = np.full(n + 1, -1, dtype=np.int64)
     for i in range(1, n):
         if brk[i]:
             continue
         a, b = ids[i - 1], ids[i]
-        left_a[i] = _count(bigrams, a * V + b) if a >= 0 and b >= 0 else 0
-    exam = np.zeros(n, dtype=np.bool_)
+        if a < 0 or b < 0:
+            left_a[i] = 0
+        elif exam[i] or exam[i - 1] or phrase_first[a] or (i > 1 and ids[i - 2] >= 0
+                                                           and phrase_first[ids[i - 2]]):
+            left_a[i] = _count(bigrams, a * V + b)
+        else:
+            left_a[i] = 0
     single = np.zeros(n, dtype=np.bool_)
     for i in range(n):
-        w = ids[i]
-        exam[i] = w >= 0 and examinable[w]
         lc, rc = left_a[i], left_a[i + 1]
         single[i] = exam[i] and lc <= susp and rc <= susp and (lc >= 0 or rc >= 0)
     chain = np.zeros(n, dtype=np.bool_)
