@@ -969,3 +969,24 @@ def link_words(slots, e_off, e_len, chars, first, last):
                        chars)
         if slots[s] < 0:
             slots[s] = e
+
+
+@njit(cache=True, nogil=True)
+def decode_page(ids, case, brk, name_like, unk_pid, V, bigrams, compounds, examinable,
+                phrase_first, t_start, t_end, t_idx, t_strong, frequent, hash_mult,
+                hash_shift, first_id, last_id, inv, backoff, p, logp, log_ncap, log_nlow,
+                log_cap, log_low, cap, fanout, zipf, long3, params, susp, loose,
+                min_pair_count, max_options):
+    """``find_sites`` then ``decode_runs`` (see both) in one call: the sites, candidates
+    and runs never reach Python, which saves boxing them and passing them back in (two
+    dozen arrays; each costs a call from Python some microseconds). Returns what
+    ``decode_runs`` returns (nothing to decode: no runs)."""
+    (s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi, tid, strong, c_left, c_right, expands,
+     run_p, run_q) = find_sites(ids, brk, name_like, unk_pid, V, bigrams, compounds,
+                                examinable, phrase_first, t_start, t_end, t_idx, t_strong,
+                                frequent, hash_mult, hash_shift, cap, first_id, last_id,
+                                susp, loose, min_pair_count)
+    return decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, in_name, c_lo,
+                       c_hi, tid, strong, c_left, c_right, expands, V, bigrams, compounds,
+                       inv, backoff, p, logp, log_ncap, log_nlow, log_cap, log_low, cap,
+                       fanout, zipf, long3, params, max_options)

@@ -55,8 +55,8 @@ import numpy as np
 from farmscore.config import models_dir
 from features.base import Extraction, Span
 from features.document import WORD_RE, Document
-from features.spin_lattice import (KEY_BITS, add_words, build_table, columns, decode_runs,
-                                   find_sites, link_words, page_codes, tokens)
+from features.spin_lattice import (KEY_BITS, add_words, build_table, columns, decode_page,
+                                   decode_runs, find_sites, link_words, page_codes, tokens)
 
 REFERENCE_NAME = "spin_reference.npz"
 #: Decode runs with the compiled ``spin_lattice.decode_runs`` (False: the Python reference,
@@ -548,6 +548,13 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
                t.examinable, t.phrase_first, t.t_start,
                t.t_end, t.t_idx, t.t_strong, A["frequent_bits"], _HASH_MULT, _HASH_SHIFT, A["cap"],
                A["first_id"], A["last_id"], 0, 2, 3)
+    decode_page(np.zeros(2, dtype=np.int64), np.full(3, -1, dtype=np.int64),
+                np.ones(2, dtype=bool), np.zeros(2, dtype=bool), np.full(2, -1, dtype=np.int64),
+                len(ref.words), A["bigrams"], A["compounds"], t.examinable, t.phrase_first,
+                t.t_start, t.t_end, t.t_idx, t.t_strong, A["frequent_bits"], _HASH_MULT,
+                _HASH_SHIFT, A["first_id"], A["last_id"], A["inv_count"], A["backoff"],
+                A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"], A["log_low"],
+                A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 0, 2, 3, 6)
 
 
 def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1147,9 +1154,10 @@ class SpinningExtractor:
                                     (owner, tid, strong, c_left, c_right), left_a)
 
     def _decode_compiled(self, ctx: "_Context") -> tuple[list[Span], float]:
-        """``_decode`` in two compiled calls (``spin_lattice``): ``find_sites`` (sites,
-        candidates, runs) and ``decode_runs`` (ranking and Viterbi), the same computation
-        as the numpy and Python code of ``_decode``; then the spans of the runs that gain."""
+        """``_decode`` in one compiled call (``spin_lattice.decode_page``: ``find_sites``,
+        the sites, candidates and runs, then ``decode_runs``, ranking and Viterbi), the same
+        computation as the numpy and Python code of ``_decode``; then the spans of the runs
+        that gain."""
         n = len(ctx.ids)
         if n < 2:
             return [], 0.0
@@ -1164,23 +1172,15 @@ class SpinningExtractor:
                 pid = vocab.get(keys[i] + " " + keys[i + 1], -1)
                 if pid >= 0 and pid in syn:
                     unk_pid[i] = pid
-        case = ctx.case_arr
         A = tab.arr
-        (s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi, tid, strong, c_left, c_right, expands,
-         run_p, run_q) = find_sites(
-            arr, ctx.brk, ctx.name_like, unk_pid, ctx.V, A["bigrams"], A["compounds"],
-            tab.examinable, tab.phrase_first,
-            tab.t_start, tab.t_end, tab.t_idx, tab.t_strong, A["frequent_bits"], _HASH_MULT,
-            _HASH_SHIFT, A["cap"], A["first_id"], A["last_id"], self.suspicious_max_count,
-            self.chain_max_count, self.min_pair_count)
-        if not len(run_p):
-            return [], 0.0
-        gains, flagged, ptr, p_int, p_flt, p_ev = decode_runs(
-            arr, case, ctx.brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi,
-            tid, strong, c_left, c_right, expands, ctx.V, A["bigrams"], A["compounds"],
-            A["inv_count"], A["backoff"], A["p"], A["logp"], A["log_ncap"],
-            A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"], ref.zipf,
-            A["long3"], self._lattice_params(), self.max_options)
+        gains, flagged, ptr, p_int, p_flt, p_ev = decode_page(
+            arr, ctx.case_arr, ctx.brk, ctx.name_like, unk_pid, ctx.V, A["bigrams"],
+            A["compounds"], tab.examinable, tab.phrase_first, tab.t_start, tab.t_end,
+            tab.t_idx, tab.t_strong, A["frequent_bits"], _HASH_MULT, _HASH_SHIFT,
+            A["first_id"], A["last_id"], A["inv_count"], A["backoff"], A["p"], A["logp"],
+            A["log_ncap"], A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"],
+            ref.zipf, A["long3"], self._lattice_params(), self.suspicious_max_count,
+            self.chain_max_count, self.min_pair_count, self.max_options)
         spans: list[Span] = []
         # (the sum in run order, as the Python reference adds the gains)
         total = 0.0
