@@ -1192,7 +1192,7 @@ class SpinningExtractor:
         # the paths' rows as plain lists, in one conversion each: (start, end, first, last,
         # target, strong), and the evidence of flagged groups
         rows, ev = p_int.tolist(), p_ev.tolist()
-        for r in np.flatnonzero(flagged).tolist():
+        for r in flagged.nonzero()[0].tolist():
             a, b = ptr[r], ptr[r + 1]
             spans.extend(self._spans_of_compiled(ctx, rows[a:b], ev[a:b], float(gains[r])))
         return spans, total
@@ -1221,7 +1221,8 @@ class SpinningExtractor:
                 original = " ".join([ctx.ref.words[t] for t in targets])
                 ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = targets
                 original = _match_case(ctx.words[s_tok:e_tok], original)
-                out.append(Span("spun_phrase", ctx.starts[s_tok], ctx.ends[e_tok - 1], "",
+                out.append(Span("spun_phrase", ctx.starts_a.item(s_tok),
+                                ctx.ends_a.item(e_tok - 1), "",
                                 f"likely original: {original}; fits context better by "
                                 f"{gain:.1f} nats, reference pair seen {ev}x"))
             k = g + 1
@@ -1441,7 +1442,8 @@ class SpinningExtractor:
                 original = " ".join(ctx.ref.words[o.target] for o in group)
                 ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = tuple(o.target for o in group)
                 original = _match_case(ctx.words[s_tok:e_tok], original)
-                out.append(Span("spun_phrase", ctx.starts[s_tok], ctx.ends[e_tok - 1], "",
+                out.append(Span("spun_phrase", ctx.starts_a.item(s_tok),
+                                ctx.ends_a.item(e_tok - 1), "",
                                 f"likely original: {original}; fits context better by "
                                 f"{gain:.1f} nats, reference pair seen {ev}x"))
             k = g + 1
@@ -1493,12 +1495,12 @@ class SpinningExtractor:
         for i in where:
             j = i + 2
             target = phrases.get((keys[i], keys[i + 1]))
-            if target is None or breaks[i + 1] or ctx.starts[i] in starts:
+            if target is None or breaks[i + 1] or ctx.starts_a.item(i) in starts:
                 continue
             if j >= n or breaks[j] or cnt(ids[j - 1], ids[j]) > self.suspicious_max_count:
                 continue
             original = _match_case(ctx.words[i:j], " ".join(ctx.ref.words[t] for t in target))
-            out.append(Span("spun_phrase", ctx.starts[i], ctx.ends[j - 1], "",
+            out.append(Span("spun_phrase", ctx.starts_a.item(i), ctx.ends_a.item(j - 1), "",
                             f"likely original: {original}; same swap as elsewhere on "
                             "this page"))
         return out
@@ -1556,7 +1558,7 @@ class SpinningExtractor:
                     length, name = hit
                     a, b = run[s], run[s + length - 1]
                     original = _match_case(words[a:b + 1], " ".join(name))
-                    out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
+                    out.append(Span("spun_phrase", ctx.starts_a.item(a), ctx.ends_a.item(b), "",
                                     f"likely original: {original}; known name"))
                     s += length
                 else:
@@ -1680,7 +1682,7 @@ class SpinningExtractor:
                     continue
                 if _name_support(ctx, other) > _name_support(ctx, ph):
                     original = _match_case(ctx.words[a:b + 1], " ".join(other))
-                    out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
+                    out.append(Span("spun_phrase", ctx.starts_a.item(a), ctx.ends_a.item(b), "",
                                     f"likely original: {original}; name variant on "
                                     "this page"))
         return out
@@ -1743,7 +1745,7 @@ class SpinningExtractor:
             for phrase, good in entries:
                 j = i + len(phrase)
                 if j <= n and tuple(keys[i:j]) == phrase and not any(breaks[i + 1:j]):
-                    out.append(Span("spun_phrase", ctx.starts[i], ctx.ends[j - 1], "",
+                    out.append(Span("spun_phrase", ctx.starts_a.item(i), ctx.ends_a.item(j - 1), "",
                                     f"likely original: {good}; tortured phrase"))
         return out
 
@@ -1832,7 +1834,8 @@ class _WordTable:
             slots, e_off, e_len, e_code, chars = self.arrays
             n, used = self.n + k, self.n_chars + n_new
             if 2 * n > len(slots) or n > len(e_off) or used > len(chars):
-                grow = lambda size, need: size if need <= size else grow(2 * size, need)  # noqa: E731
+                def grow(size: int, need: int) -> int:
+                    return size if need <= size else grow(2 * size, need)
                 self._publish(grow(len(slots), 2 * n), grow(len(e_off), n),
                               grow(len(chars), used), self.n, self.n_chars, self.arrays)
                 slots, e_off, e_len, e_code, chars = self.arrays
@@ -1857,8 +1860,9 @@ class _PageWords(Sequence):
     def __getitem__(self, i):
         ctx, text = self._ctx, self._text
         if isinstance(i, slice):
-            return [text[a:b] for a, b in zip(ctx.starts[i], ctx.ends[i])]
-        return text[ctx.starts[i]:ctx.ends[i]]
+            return [text[a:b]
+                    for a, b in zip(ctx.starts_a[i].tolist(), ctx.ends_a[i].tolist())]
+        return text[ctx.starts_a.item(i):ctx.ends_a.item(i)]
 
 
 class _Context:
@@ -1960,7 +1964,7 @@ class _Context:
         one compiled pass (``_WordTable``); only words new to the table are made strings
         and coded in Python (``_word_code``, also kept in ``tab.word_code``)."""
         starts, ends, flags, codes = tab.words.codes(cp)
-        miss = np.flatnonzero(codes < 0)
+        miss = (codes < 0).nonzero()[0]
         if len(miss):
             codes_of, keys_of = tab.word_code, tab.word_key
             if len(codes_of) > 500_000:  # bound the cache on endless streams of new words
@@ -2000,7 +2004,7 @@ class _Context:
         # unknown word's comes from the cache
         if len(words) > 1:
             keys = list(itemgetter(*ctx.ids)(ref.words))
-            unk = np.flatnonzero(ids < 0)
+            unk = (ids < 0).nonzero()[0]
             for i, a, b in zip(unk.tolist(), starts[unk].tolist(), ends[unk].tolist()):
                 w = text[a:b]  # (== words[i]: offsets index the text)
                 keys[i] = keys_of.get(w) or lm_key(w)  # (cache just cleared)
