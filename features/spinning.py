@@ -1545,7 +1545,9 @@ class SpinningExtractor:
             if n < 3:  # (a match is a prefix of >= 3 words, see _known_name_at)
                 continue
             # a window matches only if it holds a word with a strong synonym
-            last = max(k for k in range(n) if strong[ids[run[k]]])
+            last = n - 1  # (searched from the end: every run has such a word)
+            while not strong[ids[run[last]]]:
+                last -= 1
             s = 0
             while s < n:
                 if keys[run[s]] in NAME_CONNECTORS:
