@@ -890,10 +890,11 @@ def columns(codes, flags, has_strong, phrase_first, tortured, V, gap):
 
 # ---- the page-word cache, in compiled form ------------------------------------------------
 # ``spinning._WordTable``: every word seen on a page (by its exact code points) -> its
-# ``_word_code``. Entries are appended (``e_off``/``e_len`` locate the word in ``chars``,
-# ``e_code`` holds the code) and published by pointing a slot of the open-addressing
-# table ``slots`` (-1: empty) at them, in a separate call: a reader sees either no slot or
-# a complete entry.
+# ``_word_code``. Entries are appended as rows (offset of the word in ``chars``, its
+# length, its code) of ``ents`` and published by filling a slot of the open-addressing
+# table ``slots`` (pairs: the word's hash, entry + 1; 0: empty), in a separate call: a
+# reader sees either no slot or a complete entry. The hash sits in the slot and an entry's
+# fields in one row, so a look-up reads about three cache lines (slot, row, characters).
 
 @njit(cache=True, nogil=True, inline="always")
 def _word_hash(cp, a, b):
@@ -905,30 +906,32 @@ def _word_hash(cp, a, b):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _word_slot(cp, a, b, h, slots, e_off, e_len, chars):
-    """Slot of word ``cp[a:b]`` (hash ``h``) in ``slots``: the slot holding its entry, or
-    the empty slot where it would go."""
-    mask = len(slots) - 1
+def _word_slot(cp, a, b, h, slots, ents, chars):
+    """Slot (pair index) of word ``cp[a:b]`` (hash ``h``) in ``slots``: the slot holding
+    its entry, or the empty slot where it would go."""
+    mask = (len(slots) >> 1) - 1
     s = np.int64((h * np.uint64(_MULT)) >> np.uint64(32)) & mask
     n = b - a
     while True:
-        e = slots[s]
-        if e < 0:
+        e1 = slots[2 * s + 1]
+        if e1 == 0:
             return s
-        if e_len[e] == n:
-            o = e_off[e]
-            same = True
-            for k in range(n):
-                if chars[o + k] != cp[a + k]:
-                    same = False
-                    break
-            if same:
-                return s
+        if slots[2 * s] == h:
+            e = np.int64(e1) - 1
+            if ents[e, 1] == n:
+                o = ents[e, 0]
+                same = True
+                for k in range(n):
+                    if chars[o + k] != cp[a + k]:
+                        same = False
+                        break
+                if same:
+                    return s
         s = (s + 1) & mask
 
 
 @njit(cache=True, nogil=True)
-def page_codes(cp, table, slots, e_off, e_len, e_code, chars):
+def page_codes(cp, table, slots, ents, chars):
     """``tokens`` of a page and the cached ``_word_code`` of each token (-1: not cached,
     for the Python code to compute and ``add_words``). The word strings themselves are
     never made here: the Python code slices the few it needs from the text."""
@@ -937,21 +940,21 @@ def page_codes(cp, table, slots, e_off, e_len, e_code, chars):
     codes = np.empty(n, dtype=np.int64)
     for i in range(n):
         a, b = starts[i], ends[i]
-        s = _word_slot(cp, a, b, _word_hash(cp, a, b), slots, e_off, e_len, chars)
-        e = slots[s]
-        codes[i] = e_code[e] if e >= 0 else -1
+        s = _word_slot(cp, a, b, _word_hash(cp, a, b), slots, ents, chars)
+        e1 = slots[2 * s + 1]
+        codes[i] = ents[np.int64(e1) - 1, 2] if e1 != 0 else -1
     return starts, ends, flags, codes
 
 
 @njit(cache=True, nogil=True)
-def add_words(cp, w_start, w_end, w_code, e_off, e_len, e_code, chars, n_entries, n_chars):
+def add_words(cp, w_start, w_end, w_code, ents, chars, n_entries, n_chars):
     """Append the words ``cp[w_start[k]:w_end[k]]`` (distinct, not in the table) with their
     codes as entries ``n_entries...`` (characters at ``n_chars...``); the caller has made
     room. They are not visible until ``link_words``."""
     e, o = n_entries, n_chars
     for k in range(len(w_start)):
         a, b = w_start[k], w_end[k]
-        e_off[e], e_len[e], e_code[e] = o, b - a, w_code[k]
+        ents[e, 0], ents[e, 1], ents[e, 2] = o, b - a, w_code[k]
         for x in range(a, b):
             chars[o] = cp[x]
             o += 1
@@ -960,15 +963,16 @@ def add_words(cp, w_start, w_end, w_code, e_off, e_len, e_code, chars, n_entries
 
 
 @njit(cache=True, nogil=True)
-def link_words(slots, e_off, e_len, chars, first, last):
-    """Publish entries ``first:last`` (``add_words``): point a free slot at each. Also
+def link_words(slots, ents, chars, first, last):
+    """Publish entries ``first:last`` (``add_words``): fill a free slot for each. Also
     re-links every entry into a fresh, larger ``slots`` (first = 0)."""
     for e in range(first, last):
-        o, n = e_off[e], e_len[e]
-        s = _word_slot(chars, o, o + n, _word_hash(chars, o, o + n), slots, e_off, e_len,
-                       chars)
-        if slots[s] < 0:
-            slots[s] = e
+        o, n = ents[e, 0], ents[e, 1]
+        h = _word_hash(chars, o, o + n)
+        s = _word_slot(chars, o, o + n, h, slots, ents, chars)
+        if slots[2 * s + 1] == 0:
+            slots[2 * s] = h
+            slots[2 * s + 1] = np.uint64(e + 1)
 
 
 @njit(cache=True, nogil=True)

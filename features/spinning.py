@@ -1803,24 +1803,22 @@ class _WordTable:
                  n_chars_used: int, old: tuple | None = None) -> None:
         """Swap in new arrays of the given sizes holding the first ``n`` entries of ``old``
         (re-linked into the new slots)."""
-        slots = np.full(n_slots, -1, dtype=np.int64)
-        e_off = np.zeros(n_entries, dtype=np.int64)
-        e_len = np.zeros(n_entries, dtype=np.int64)
-        e_code = np.zeros(n_entries, dtype=np.int64)
+        slots = np.zeros(2 * n_slots, dtype=np.uint64)  # (hash, entry + 1) pairs
+        ents = np.zeros((n_entries, 3), dtype=np.int64)  # rows (offset, length, code)
         chars = np.zeros(n_chars, dtype=np.uint32)
         if old is not None and n:
-            _s, o_off, o_len, o_code, o_chars = old
-            e_off[:n], e_len[:n], e_code[:n] = o_off[:n], o_len[:n], o_code[:n]
+            _s, o_ents, o_chars = old
+            ents[:n] = o_ents[:n]
             chars[:n_chars_used] = o_chars[:n_chars_used]
-            link_words(slots, e_off, e_len, chars, 0, n)
+            link_words(slots, ents, chars, 0, n)
         self.n, self.n_chars = n, n_chars_used
-        self.arrays = (slots, e_off, e_len, e_code, chars)
+        self.arrays = (slots, ents, chars)
 
     def codes(self, cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(starts, ends, gap flags, codes) of the tokens of a page given as code points (all
         below 65536); code -1 for a word not in the table."""
-        slots, e_off, e_len, e_code, chars = self.arrays
-        return page_codes(cp, _char_classes(), slots, e_off, e_len, e_code, chars)
+        slots, ents, chars = self.arrays
+        return page_codes(cp, _char_classes(), slots, ents, chars)
 
     def add(self, cp: np.ndarray, w_start: np.ndarray, w_end: np.ndarray,
             w_code: np.ndarray) -> None:
@@ -1833,17 +1831,16 @@ class _WordTable:
         with self._lock:
             if self.n + k > self.MAX_ENTRIES:
                 self.clear()
-            slots, e_off, e_len, e_code, chars = self.arrays
+            slots, ents, chars = self.arrays
             n, used = self.n + k, self.n_chars + n_new
-            if 2 * n > len(slots) or n > len(e_off) or used > len(chars):
+            if 4 * n > len(slots) or n > len(ents) or used > len(chars):
                 def grow(size: int, need: int) -> int:
                     return size if need <= size else grow(2 * size, need)
-                self._publish(grow(len(slots), 2 * n), grow(len(e_off), n),
+                self._publish(grow(len(slots) // 2, 2 * n), grow(len(ents), n),
                               grow(len(chars), used), self.n, self.n_chars, self.arrays)
-                slots, e_off, e_len, e_code, chars = self.arrays
-            add_words(cp, w_start, w_end, w_code, e_off, e_len, e_code, chars, self.n,
-                      self.n_chars)
-            link_words(slots, e_off, e_len, chars, self.n, n)
+                slots, ents, chars = self.arrays
+            add_words(cp, w_start, w_end, w_code, ents, chars, self.n, self.n_chars)
+            link_words(slots, ents, chars, self.n, n)
             self.n, self.n_chars = n, used
 
 
