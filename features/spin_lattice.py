@@ -1,9 +1,11 @@
 """Compiled (numba) per-page passes of the spinning detector (``features/spinning.py``).
 
-Per page, four calls, each over flat arrays:
+Per page, three calls (``page_codes``, ``columns``, ``decode_page``, which runs
+``find_sites`` then ``decode_runs``) of these passes, each over flat arrays:
 
 * ``tokens``: the words of ``WORD_RE`` with their offsets and gap flags, from the text's
-  code points (``spinning.split_words``);
+  code points (``spinning.split_words``); ``page_codes`` also looks each word up in the
+  page-word cache (``spinning._WordTable``: exact code points -> its cached code);
 * ``columns``: per-word ids, case observations, breaks and name tests from the words'
   cached codes, the capitalised runs ``_names`` examines, and the positions the Python
   code then looks up by name (``_Context.of``);
