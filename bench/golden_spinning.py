@@ -184,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     try:  # compiled code: one signature per function means nothing compiled per page
         from features import spin_lattice
         sigs = {name: len(getattr(spin_lattice, name).signatures)
-                for name in ("tokens", "columns", "find_sites", "decode_runs")}
+                for name in ("tokens", "columns", "find_sites", "decode_runs", "page_codes",
+                             "add_words", "link_words", "decode_page")}
         print(f"compiled signatures: {sigs}")
     except ImportError:
         pass

@@ -1,9 +1,11 @@
 """Compiled (numba) per-page passes of the spinning detector (``features/spinning.py``).
 
-Per page, four calls, each over flat arrays:
+Per page, three calls (``page_codes``, ``columns``, ``decode_page``, which runs
+``find_sites`` then ``decode_runs``) of these passes, each over flat arrays:
 
 * ``tokens``: the words of ``WORD_RE`` with their offsets and gap flags, from the text's
-  code points (``spinning.split_words``);
+  code points (``spinning.split_words``); ``page_codes`` also looks each word up in the
+  page-word cache (``spinning._WordTable``: exact code points -> its cached code);
 * ``columns``: per-word ids, case observations, breaks and name tests from the words'
   cached codes, the capitalised runs ``_names`` examines, and the positions the Python
   code then looks up by name (``_Context.of``);
@@ -584,18 +586,28 @@ def find_sites(ids, brk, name_like, unk_pid, V, bigrams, compounds, examinable,
     right neighbour, expands flag) and the runs (start, end).
     """
     n = len(ids)
-    # counts of adjacent pairs, -1 across a break (left_a[i]: the pair ending at i)
+    exam = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        w = ids[i]
+        exam[i] = w >= 0 and examinable[w]
+    # counts of adjacent pairs, -1 across a break (left_a[i]: the pair ending at i). A
+    # count is read only next to an examinable word or after a phrase's possible first
+    # word (below); elsewhere only its sign is, so those pairs (about a third: "of the")
+    # are not looked up, each look-up being a likely cache miss, and stay 0
     left_a = np.full(n + 1, -1, dtype=np.int64)
     for i in range(1, n):
         if brk[i]:
             continue
         a, b = ids[i - 1], ids[i]
-        left_a[i] = _count(bigrams, a * V + b) if a >= 0 and b >= 0 else 0
-    exam = np.zeros(n, dtype=np.bool_)
+        if a < 0 or b < 0:
+            left_a[i] = 0
+        elif exam[i] or exam[i - 1] or phrase_first[a] or (i > 1 and ids[i - 2] >= 0
+                                                           and phrase_first[ids[i - 2]]):
+            left_a[i] = _count(bigrams, a * V + b)
+        else:
+            left_a[i] = 0
     single = np.zeros(n, dtype=np.bool_)
     for i in range(n):
-        w = ids[i]
-        exam[i] = w >= 0 and examinable[w]
         lc, rc = left_a[i], left_a[i + 1]
         single[i] = exam[i] and lc <= susp and rc <= susp and (lc >= 0 or rc >= 0)
     chain = np.zeros(n, dtype=np.bool_)
@@ -876,3 +888,111 @@ def columns(codes, flags, has_strong, phrase_first, tortured, V, gap):
         n_rare += g >= 1.0
     return (ids, case, brk, name_like, run_a[:nr], run_b[:nr], unk_phrase[:nu], tort[:nt],
             unk_pair[:np_], n_syn, n_rare)
+
+
+# ---- the page-word cache, in compiled form ------------------------------------------------
+# ``spinning._WordTable``: every word seen on a page (by its exact code points) -> its
+# ``_word_code``. Entries are appended as rows (offset of the word in ``chars``, its
+# length, its code) of ``ents`` and published by filling a slot of the open-addressing
+# table ``slots`` (pairs: the word's hash, entry + 1; 0: empty), in a separate call: a
+# reader sees either no slot or a complete entry. The hash sits in the slot and an entry's
+# fields in one row, so a look-up reads about three cache lines (slot, row, characters).
+
+@njit(cache=True, nogil=True, inline="always")
+def _word_hash(cp, a, b):
+    """FNV-1a of code points ``cp[a:b]`` (64-bit)."""
+    h = np.uint64(0xCBF29CE484222325)
+    for k in range(a, b):
+        h = (h ^ np.uint64(cp[k])) * np.uint64(0x100000001B3)
+    return h
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word_slot(cp, a, b, h, slots, ents, chars):
+    """Slot (pair index) of word ``cp[a:b]`` (hash ``h``) in ``slots``: the slot holding
+    its entry, or the empty slot where it would go."""
+    mask = (len(slots) >> 1) - 1
+    s = np.int64((h * np.uint64(_MULT)) >> np.uint64(32)) & mask
+    n = b - a
+    while True:
+        e1 = slots[2 * s + 1]
+        if e1 == 0:
+            return s
+        if slots[2 * s] == h:
+            e = np.int64(e1) - 1
+            if ents[e, 1] == n:
+                o = ents[e, 0]
+                same = True
+                for k in range(n):
+                    if chars[o + k] != cp[a + k]:
+                        same = False
+                        break
+                if same:
+                    return s
+        s = (s + 1) & mask
+
+
+@njit(cache=True, nogil=True)
+def page_codes(cp, table, slots, ents, chars):
+    """``tokens`` of a page and the cached ``_word_code`` of each token (-1: not cached,
+    for the Python code to compute and ``add_words``). The word strings themselves are
+    never made here: the Python code slices the few it needs from the text."""
+    starts, ends, flags, _masked = tokens(cp, table)
+    n = len(starts)
+    codes = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        a, b = starts[i], ends[i]
+        s = _word_slot(cp, a, b, _word_hash(cp, a, b), slots, ents, chars)
+        e1 = slots[2 * s + 1]
+        codes[i] = ents[np.int64(e1) - 1, 2] if e1 != 0 else -1
+    return starts, ends, flags, codes
+
+
+@njit(cache=True, nogil=True)
+def add_words(cp, w_start, w_end, w_code, ents, chars, n_entries, n_chars):
+    """Append the words ``cp[w_start[k]:w_end[k]]`` (distinct, not in the table) with their
+    codes as entries ``n_entries...`` (characters at ``n_chars...``); the caller has made
+    room. They are not visible until ``link_words``."""
+    e, o = n_entries, n_chars
+    for k in range(len(w_start)):
+        a, b = w_start[k], w_end[k]
+        ents[e, 0], ents[e, 1], ents[e, 2] = o, b - a, w_code[k]
+        for x in range(a, b):
+            chars[o] = cp[x]
+            o += 1
+        e += 1
+    return o
+
+
+@njit(cache=True, nogil=True)
+def link_words(slots, ents, chars, first, last):
+    """Publish entries ``first:last`` (``add_words``): fill a free slot for each. Also
+    re-links every entry into a fresh, larger ``slots`` (first = 0)."""
+    for e in range(first, last):
+        o, n = ents[e, 0], ents[e, 1]
+        h = _word_hash(chars, o, o + n)
+        s = _word_slot(chars, o, o + n, h, slots, ents, chars)
+        if slots[2 * s + 1] == 0:
+            slots[2 * s] = h
+            slots[2 * s + 1] = np.uint64(e + 1)
+
+
+@njit(cache=True, nogil=True)
+def decode_page(ids, case, brk, name_like, unk_pid, V, bigrams, compounds, examinable,
+                phrase_first, t_start, t_end, t_idx, t_strong, frequent, hash_mult,
+                hash_shift, first_id, last_id, inv, backoff, p, logp, log_ncap, log_nlow,
+                log_cap, log_low, cap, fanout, zipf, long3, params, susp, loose,
+                min_pair_count, max_options):
+    """``find_sites`` then ``decode_runs`` (see both) in one call: the sites, candidates
+    and runs never reach Python, which saves boxing them and passing them back in (two
+    dozen arrays; each costs a call from Python some microseconds). Returns what
+    ``decode_runs`` returns (nothing to decode: no runs)."""
+    (s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi, tid, strong, c_left, c_right, expands,
+     run_p, run_q) = find_sites(ids, brk, name_like, unk_pid, V, bigrams, compounds,
+                                examinable, phrase_first, t_start, t_end, t_idx, t_strong,
+                                frequent, hash_mult, hash_shift, cap, first_id, last_id,
+                                susp, loose, min_pair_count)
+    return decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, in_name, c_lo,
+                       c_hi, tid, strong, c_left, c_right, expands, V, bigrams, compounds,
+                       inv, backoff, p, logp, log_ncap, log_nlow, log_cap, log_low, cap,
+                       fanout, zipf, long3, params, max_options)

@@ -31,8 +31,9 @@ one compact file, ``models/spin_reference.npz`` (built by
 
 Speed: the per-page work (tokenising, per-word columns, the site and candidate search,
 ranking and Viterbi decoding) runs in compiled passes (``features/spin_lattice.py``,
-numba), about 1 ms per 5 KB article; the names, tortured phrases and span text stay in
-Python. The Python and numpy code those passes replaced is kept as the reference
+numba), about 0.85 ms per 5 KB article with the rest; word strings are made only for the
+words new to the process and the few a span or name needs; the names, tortured phrases and
+span text stay in Python. The Python and numpy code those passes replaced is kept as the reference
 (``_USE_COMPILED = False``) and gives the same features and spans.
 """
 
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -54,8 +56,8 @@ import numpy as np
 from farmscore.config import models_dir
 from features.base import Extraction, Span
 from features.document import WORD_RE, Document
-from features.spin_lattice import (KEY_BITS, build_table, columns, decode_runs, find_sites,
-                                   tokens)
+from features.spin_lattice import (KEY_BITS, add_words, build_table, columns, decode_page,
+                                   decode_runs, find_sites, link_words, page_codes, tokens)
 
 REFERENCE_NAME = "spin_reference.npz"
 #: Decode runs with the compiled ``spin_lattice.decode_runs`` (False: the Python reference,
@@ -325,6 +327,21 @@ def load_reference(path: Path | None = None) -> SpinReference:
         return _CACHE[key]
 
 
+_REF_FOR: dict[tuple[str | None, str | None], SpinReference] = {}
+
+
+def _reference_for(path: str | None) -> SpinReference:
+    """``load_reference`` for an extractor's ``reference_path`` (None: the shipped file),
+    without resolving the path on every page (``pathlib`` costs ~10 us a call). The
+    default path depends only on ``FARMSCORE_MODELS`` (``farmscore.config.models_dir``),
+    so that is part of the key."""
+    key = (path, os.environ.get("FARMSCORE_MODELS"))
+    ref = _REF_FOR.get(key)
+    if ref is None:
+        ref = _REF_FOR[key] = load_reference(Path(path) if path else None)
+    return ref
+
+
 def _decode(z) -> SpinReference:
     words = _split_lines(z["vocab"])
     vocab = {w: i for i, w in enumerate(words)}
@@ -406,6 +423,7 @@ class _Tables:
     tortured_pairs: np.ndarray      # sorted a * V + b of their first two words, if known
     word_code: dict[str, int]       # page word -> its columns as one int (_word_code, lazy)
     word_key: dict[str, str]        # page word -> lm_key(word) (lazy)
+    words: "_WordTable"             # word_code in compiled form (what _Context.of reads)
     name_buckets: dict[tuple, list[tuple]]  # names_by_anchor's buckets of <= 400 names as
                                             # (name, lower-case words, their vocab ids)
     name_slots: dict[tuple[str, int], frozenset[int]]  # (skeleton, position) -> ids of the
@@ -464,6 +482,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     examinable=examinable, phrase_first=phrase_first,
                     compound=frozenset(ckeys.tolist()),
                     has_strong=has_strong.tolist(), known_at={}, word_code={}, word_key={},
+                    words=_WordTable(),
                     tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
                     tortured_pairs=_tortured_pairs(ref),
                     arr={}, compound_keys=ckeys, compound_pid=cpid,
@@ -517,7 +536,12 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
                 A["backoff"], A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"],
                 A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 6)
     text = "Warm up"
-    tokens(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), _char_classes())
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    tokens(cp, _char_classes())
+    t.words.codes(cp)  # (page_codes; add_words and link_words when a word is new)
+    t.words.add(cp, np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64),
+                np.full(1, 4, dtype=np.int64))
+    t.words.clear()
     columns(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64), A["has_strong"],
             t.phrase_first, A["tortured"], len(ref.words), t.gap)
     find_sites(np.zeros(2, dtype=np.int64), np.ones(2, dtype=bool), np.zeros(2, dtype=bool),
@@ -525,6 +549,13 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
                t.examinable, t.phrase_first, t.t_start,
                t.t_end, t.t_idx, t.t_strong, A["frequent_bits"], _HASH_MULT, _HASH_SHIFT, A["cap"],
                A["first_id"], A["last_id"], 0, 2, 3)
+    decode_page(np.zeros(2, dtype=np.int64), np.full(3, -1, dtype=np.int64),
+                np.ones(2, dtype=bool), np.zeros(2, dtype=bool), np.full(2, -1, dtype=np.int64),
+                len(ref.words), A["bigrams"], A["compounds"], t.examinable, t.phrase_first,
+                t.t_start, t.t_end, t.t_idx, t.t_strong, A["frequent_bits"], _HASH_MULT,
+                _HASH_SHIFT, A["first_id"], A["last_id"], A["inv_count"], A["backoff"],
+                A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"], A["log_low"],
+                A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 0, 2, 3, 6)
 
 
 def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -812,7 +843,7 @@ class SpinningExtractor:
 
     # ---- public ---------------------------------------------------------------------
     def extract(self, doc: Document) -> Extraction:
-        ref = load_reference(Path(self.reference_path) if self.reference_path else None)
+        ref = _reference_for(self.reference_path)
         tab = _tables(ref, self.min_pair_count, self.discount)
         ctx = _Context.of(doc.norm, ref, tab)
         lm_spans, gain = self._decode(ctx)
@@ -1124,9 +1155,10 @@ class SpinningExtractor:
                                     (owner, tid, strong, c_left, c_right), left_a)
 
     def _decode_compiled(self, ctx: "_Context") -> tuple[list[Span], float]:
-        """``_decode`` in two compiled calls (``spin_lattice``): ``find_sites`` (sites,
-        candidates, runs) and ``decode_runs`` (ranking and Viterbi), the same computation
-        as the numpy and Python code of ``_decode``; then the spans of the runs that gain."""
+        """``_decode`` in one compiled call (``spin_lattice.decode_page``: ``find_sites``,
+        the sites, candidates and runs, then ``decode_runs``, ranking and Viterbi), the same
+        computation as the numpy and Python code of ``_decode``; then the spans of the runs
+        that gain."""
         n = len(ctx.ids)
         if n < 2:
             return [], 0.0
@@ -1141,62 +1173,57 @@ class SpinningExtractor:
                 pid = vocab.get(keys[i] + " " + keys[i + 1], -1)
                 if pid >= 0 and pid in syn:
                     unk_pid[i] = pid
-        case = ctx.case_arr
         A = tab.arr
-        (s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi, tid, strong, c_left, c_right, expands,
-         run_p, run_q) = find_sites(
-            arr, ctx.brk, ctx.name_like, unk_pid, ctx.V, A["bigrams"], A["compounds"],
-            tab.examinable, tab.phrase_first,
-            tab.t_start, tab.t_end, tab.t_idx, tab.t_strong, A["frequent_bits"], _HASH_MULT,
-            _HASH_SHIFT, A["cap"], A["first_id"], A["last_id"], self.suspicious_max_count,
-            self.chain_max_count, self.min_pair_count)
-        if not len(run_p):
-            return [], 0.0
-        gains, flagged, ptr, p_int, p_flt, p_ev = decode_runs(
-            arr, case, ctx.brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, in_name, c_lo, c_hi,
-            tid, strong, c_left, c_right, expands, ctx.V, A["bigrams"], A["compounds"],
-            A["inv_count"], A["backoff"], A["p"], A["logp"], A["log_ncap"],
-            A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"], ref.zipf,
-            A["long3"], self._lattice_params(), self.max_options)
+        gains, flagged, ptr, p_int, p_flt, p_ev = decode_page(
+            arr, ctx.case_arr, ctx.brk, ctx.name_like, unk_pid, ctx.V, A["bigrams"],
+            A["compounds"], tab.examinable, tab.phrase_first, tab.t_start, tab.t_end,
+            tab.t_idx, tab.t_strong, A["frequent_bits"], _HASH_MULT, _HASH_SHIFT,
+            A["first_id"], A["last_id"], A["inv_count"], A["backoff"], A["p"], A["logp"],
+            A["log_ncap"], A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"],
+            ref.zipf, A["long3"], self._lattice_params(), self.suspicious_max_count,
+            self.chain_max_count, self.min_pair_count, self.max_options)
         spans: list[Span] = []
+        # (the sum in run order, as the Python reference adds the gains)
         total = 0.0
-        ptr = ptr.tolist()
-        for r, g in enumerate(gains.tolist()):
-            if g <= 0:
-                continue
+        for g in gains[gains > 0].tolist():
             total += g
-            if not flagged[r]:  # (_spans_of would flag none of its groups)
-                continue
-            path = [_Option(a, b, f, la, inner, cost, t, bool(st))
-                    for (a, b, f, la, t, st), (inner, cost)
-                    in zip(p_int[ptr[r]:ptr[r + 1]].tolist(), p_flt[ptr[r]:ptr[r + 1]].tolist())]
-            spans.extend(self._spans_of_compiled(ctx, path, p_ev[ptr[r]:ptr[r + 1]].tolist(),
-                                                 g))
+        if not flagged.any():  # (_spans_of would flag none of the runs' groups)
+            return spans, total
+        ptr = ptr.tolist()
+        # the paths' rows as plain lists, in one conversion each: (start, end, first, last,
+        # target, strong), and the evidence of flagged groups
+        rows, ev = p_int.tolist(), p_ev.tolist()
+        for r in flagged.nonzero()[0].tolist():
+            a, b = ptr[r], ptr[r + 1]
+            spans.extend(self._spans_of_compiled(ctx, rows[a:b], ev[a:b], float(gains[r])))
         return spans, total
 
-    def _spans_of_compiled(self, ctx: "_Context", path: list[_Option], ev_rows: list[int],
+    def _spans_of_compiled(self, ctx: "_Context", path: list[list[int]], ev_rows: list[int],
                            gain: float) -> list[Span]:
-        """``_spans_of`` for a path whose flagged groups ``decode_runs`` found: ``ev_rows``
-        holds, at a flagged group's first reading, its evidence count (-1 elsewhere).
-        Makes the same spans and records the same confirmed swaps."""
+        """``_spans_of`` for a path whose flagged groups ``decode_runs`` found, given as rows
+        (start, end, first, last, target, strong) of its readings: ``ev_rows`` holds, at a
+        flagged group's first reading, its evidence count (-1 elsewhere). Makes the same
+        spans and records the same confirmed swaps."""
         out = []
         k = 0
         n = len(path)
         while k < n:
-            if path[k].target < 0:
+            if path[k][4] < 0:
                 k += 1
                 continue
             g = k
-            while g + 1 < n and path[g + 1].target >= 0:
+            while g + 1 < n and path[g + 1][4] >= 0:
                 g += 1
             ev = ev_rows[k]
             if ev >= 0:
                 group = path[k:g + 1]
-                s_tok, e_tok = group[0].start, group[-1].end
-                original = " ".join(ctx.ref.words[o.target] for o in group)
-                ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = tuple(o.target for o in group)
+                s_tok, e_tok = group[0][0], group[-1][1]
+                targets = tuple(o[4] for o in group)
+                original = " ".join([ctx.ref.words[t] for t in targets])
+                ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = targets
                 original = _match_case(ctx.words[s_tok:e_tok], original)
-                out.append(Span("spun_phrase", ctx.starts[s_tok], ctx.ends[e_tok - 1], "",
+                out.append(Span("spun_phrase", ctx.starts_a.item(s_tok),
+                                ctx.ends_a.item(e_tok - 1), "",
                                 f"likely original: {original}; fits context better by "
                                 f"{gain:.1f} nats, reference pair seen {ev}x"))
             k = g + 1
@@ -1416,7 +1443,8 @@ class SpinningExtractor:
                 original = " ".join(ctx.ref.words[o.target] for o in group)
                 ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = tuple(o.target for o in group)
                 original = _match_case(ctx.words[s_tok:e_tok], original)
-                out.append(Span("spun_phrase", ctx.starts[s_tok], ctx.ends[e_tok - 1], "",
+                out.append(Span("spun_phrase", ctx.starts_a.item(s_tok),
+                                ctx.ends_a.item(e_tok - 1), "",
                                 f"likely original: {original}; fits context better by "
                                 f"{gain:.1f} nats, reference pair seen {ev}x"))
             k = g + 1
@@ -1462,17 +1490,18 @@ class SpinningExtractor:
         first = {vocab.get(k[0], -1) for k in phrases}
         if -1 in first:
             where = range(n - 1)
-        else:
-            where = np.flatnonzero(np.isin(ctx.arr[:-1], list(first))).tolist()
+        else:  # (one comparison per first word: np.isin costs far more on a few ids)
+            head = ctx.arr[:-1]
+            where = sorted(i for f in first for i in np.flatnonzero(head == f).tolist())
         for i in where:
             j = i + 2
             target = phrases.get((keys[i], keys[i + 1]))
-            if target is None or breaks[i + 1] or ctx.starts[i] in starts:
+            if target is None or breaks[i + 1] or ctx.starts_a.item(i) in starts:
                 continue
             if j >= n or breaks[j] or cnt(ids[j - 1], ids[j]) > self.suspicious_max_count:
                 continue
             original = _match_case(ctx.words[i:j], " ".join(ctx.ref.words[t] for t in target))
-            out.append(Span("spun_phrase", ctx.starts[i], ctx.ends[j - 1], "",
+            out.append(Span("spun_phrase", ctx.starts_a.item(i), ctx.ends_a.item(j - 1), "",
                             f"likely original: {original}; same swap as elsewhere on "
                             "this page"))
         return out
@@ -1517,7 +1546,9 @@ class SpinningExtractor:
             if n < 3:  # (a match is a prefix of >= 3 words, see _known_name_at)
                 continue
             # a window matches only if it holds a word with a strong synonym
-            last = max(k for k in range(n) if strong[ids[run[k]]])
+            last = n - 1  # (searched from the end: every run has such a word)
+            while not strong[ids[run[last]]]:
+                last -= 1
             s = 0
             while s < n:
                 if keys[run[s]] in NAME_CONNECTORS:
@@ -1530,7 +1561,7 @@ class SpinningExtractor:
                     length, name = hit
                     a, b = run[s], run[s + length - 1]
                     original = _match_case(words[a:b + 1], " ".join(name))
-                    out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
+                    out.append(Span("spun_phrase", ctx.starts_a.item(a), ctx.ends_a.item(b), "",
                                     f"likely original: {original}; known name"))
                     s += length
                 else:
@@ -1614,12 +1645,7 @@ class SpinningExtractor:
 
     def _page_name_variants(self, ctx: "_Context", runs: list[list[int]]) -> list[Span]:
         """Two names on the page differing by one synonym: the rarer reading is spun."""
-        # a variant needs two words of the runs, one a strong synonym of the other: without
-        # such a pair (most pages) there is nothing to find
-        ids = ctx.ids
-        present = {ids[i] for run in runs for i in run}
-        present.discard(-1)
-        if all(self._strong_set(ctx, w).isdisjoint(present) for w in present):
+        if not self._may_vary(ctx, runs):
             return []
         keys = ctx.keys  # (a tuple: slices are phrases)
         spans: dict[tuple[str, ...], tuple[int, int]] = {}
@@ -1659,10 +1685,42 @@ class SpinningExtractor:
                     continue
                 if _name_support(ctx, other) > _name_support(ctx, ph):
                     original = _match_case(ctx.words[a:b + 1], " ".join(other))
-                    out.append(Span("spun_phrase", ctx.starts[a], ctx.ends[b], "",
+                    out.append(Span("spun_phrase", ctx.starts_a.item(a), ctx.ends_a.item(b), "",
                                     f"likely original: {original}; name variant on "
                                     "this page"))
         return out
+
+    def _may_vary(self, ctx: "_Context", runs: list[list[int]]) -> bool:
+        """Can ``_page_name_variants`` find anything? A variant is two phrases of the runs
+        (2-4 words) equal but for one position, where one has a word and the other a strong
+        synonym of it: so two known words x, y of the runs, y a strong synonym of x, whose
+        left neighbours or whose right neighbours have the same key. Without such a pair
+        (nearly every page) the phrase search is skipped; it finds nothing there.
+
+        First the words of the runs with a strong synonym among them (none on most pages),
+        then only the positions of those words and of those synonyms are paired."""
+        ids = ctx.ids
+        present = {ids[i] for run in runs for i in run}
+        present.discard(-1)
+        related: set[int] = set()
+        for w in present:
+            syn = self._strong_set(ctx, w)
+            if not syn.isdisjoint(present):  # (the relation is not symmetric: keep both)
+                related.add(w)
+                related |= syn & present
+        if not related:
+            return False
+        keys = ctx.keys
+        last = len(keys) - 1
+        pos = [i for run in runs for i in run if ids[i] in related]
+        for x in pos:
+            syn = self._strong_set(ctx, ids[x])
+            for y in pos:
+                if ids[y] in syn and (
+                        (x > 0 and y > 0 and keys[x - 1] == keys[y - 1])
+                        or (x < last and y < last and keys[x + 1] == keys[y + 1])):
+                    return True
+        return False
 
     # ---- tortured phrases -------------------------------------------------------------
     def _tortured(self, ctx: "_Context") -> list[Span]:
@@ -1690,7 +1748,7 @@ class SpinningExtractor:
             for phrase, good in entries:
                 j = i + len(phrase)
                 if j <= n and tuple(keys[i:j]) == phrase and not any(breaks[i + 1:j]):
-                    out.append(Span("spun_phrase", ctx.starts[i], ctx.ends[j - 1], "",
+                    out.append(Span("spun_phrase", ctx.starts_a.item(i), ctx.ends_a.item(j - 1), "",
                                     f"likely original: {good}; tortured phrase"))
         return out
 
@@ -1713,6 +1771,98 @@ def _word_code(w: str, vocab: dict[str, int], codes_of: dict[str, int],
                           | int(content and up) << 3 | int(up and not digit) << 4
                           | int(up and len(w) > 2) << 5)
     return code
+
+
+class _WordTable:
+    """Every word seen on a page -> its ``_word_code``, looked up inside the compiled
+    tokeniser (``spin_lattice.page_codes``).
+
+    The dictionary ``_Tables.word_code`` did the same from Python, one probe per word of
+    the page after making each word a string: about a fifth of the extractor's time. Here
+    a word is hashed from its code points and confirmed by comparing them with the stored
+    ones, so a code is only ever that of the very same word: the outputs cannot change.
+    Only new words reach Python, where ``_word_code`` computes their codes as before.
+
+    Readers take no lock. Writers (under ``_lock``) append entries beyond those any slot
+    points to and then link them (``add_words``, then ``link_words``: a reader sees no
+    slot or a complete entry); when the arrays must grow, or after ``MAX_ENTRIES`` words
+    (the bound of the old dictionary), a new set of arrays is built and swapped in whole,
+    so a reader holding the old set still reads consistent arrays.
+    """
+
+    MAX_ENTRIES = 500_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every word (a fresh, empty set of arrays)."""
+        self._publish(1 << 15, 1 << 14, 1 << 17, 0, 0)
+
+    def _publish(self, n_slots: int, n_entries: int, n_chars: int, n: int,
+                 n_chars_used: int, old: tuple | None = None) -> None:
+        """Swap in new arrays of the given sizes holding the first ``n`` entries of ``old``
+        (re-linked into the new slots)."""
+        slots = np.zeros(2 * n_slots, dtype=np.uint64)  # (hash, entry + 1) pairs
+        ents = np.zeros((n_entries, 3), dtype=np.int64)  # rows (offset, length, code)
+        chars = np.zeros(n_chars, dtype=np.uint32)
+        if old is not None and n:
+            _s, o_ents, o_chars = old
+            ents[:n] = o_ents[:n]
+            chars[:n_chars_used] = o_chars[:n_chars_used]
+            link_words(slots, ents, chars, 0, n)
+        self.n, self.n_chars = n, n_chars_used
+        self.arrays = (slots, ents, chars)
+
+    def codes(self, cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, ends, gap flags, codes) of the tokens of a page given as code points (all
+        below 65536); code -1 for a word not in the table."""
+        slots, ents, chars = self.arrays
+        return page_codes(cp, _char_classes(), slots, ents, chars)
+
+    def add(self, cp: np.ndarray, w_start: np.ndarray, w_end: np.ndarray,
+            w_code: np.ndarray) -> None:
+        """Add the distinct words ``cp[w_start[k]:w_end[k]]`` with their codes. (A word
+        another thread added meanwhile gets a second entry that no slot points to.)"""
+        k = len(w_start)
+        if not k:
+            return
+        n_new = int((w_end - w_start).sum())
+        with self._lock:
+            if self.n + k > self.MAX_ENTRIES:
+                self.clear()
+            slots, ents, chars = self.arrays
+            n, used = self.n + k, self.n_chars + n_new
+            if 4 * n > len(slots) or n > len(ents) or used > len(chars):
+                def grow(size: int, need: int) -> int:
+                    return size if need <= size else grow(2 * size, need)
+                self._publish(grow(len(slots) // 2, 2 * n), grow(len(ents), n),
+                              grow(len(chars), used), self.n, self.n_chars, self.arrays)
+                slots, ents, chars = self.arrays
+            add_words(cp, w_start, w_end, w_code, ents, chars, self.n, self.n_chars)
+            link_words(slots, ents, chars, self.n, n)
+            self.n, self.n_chars = n, used
+
+
+class _PageWords(Sequence):
+    """The words of a page, sliced from its text when asked for: most pages need only a
+    few of them (the spans' words, unknown words' keys), so the list is never made."""
+
+    __slots__ = ("_text", "_ctx")
+
+    def __init__(self, text: str, ctx: "_Context"):
+        self._text, self._ctx = text, ctx
+
+    def __len__(self) -> int:
+        return len(self._ctx.starts_a)
+
+    def __getitem__(self, i):
+        ctx, text = self._ctx, self._text
+        if isinstance(i, slice):
+            return [text[a:b]
+                    for a, b in zip(ctx.starts_a[i].tolist(), ctx.ends_a[i].tolist())]
+        return text[ctx.starts_a.item(i):ctx.ends_a.item(i)]
 
 
 class _Context:
@@ -1745,7 +1895,7 @@ class _Context:
         self.confirmed: dict[tuple[str, ...], tuple[int, ...]] = {}
         #: memo of emission scores, keyed by (a * V + b) * stride + position + 1
         self.emits: dict[int, float] = {}
-        self.stride = len(words) + 2
+        self.stride = len(starts) + 2
         #: the capitalised runs (``capitalised_runs``) with a word that has a strong synonym
         self.name_runs = name_runs
         self._case = self._flags = self._starts = self._ends = None
@@ -1786,6 +1936,9 @@ class _Context:
         """Tokenise a page; per-word facts come from a cache keyed by the word itself
         (``_word_code``, its vocabulary key in ``tab.word_key``), the page's columns from
         one compiled pass over the codes (``spin_lattice.columns``)."""
+        cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        if text and (text.isascii() or int(cp.max()) < 65536):
+            return cls._of_table(text, cp, ref, tab)
         words, starts, ends, flags = _split_words_arrays(text)
         codes_of, keys_of = tab.word_code, tab.word_key
         try:
@@ -1802,18 +1955,59 @@ class _Context:
                 return c if c is not None else _word_code(w, vocab, codes_of, keys_of)
 
             codes = np.fromiter(map(code, words), dtype=np.int64, count=len(words))
+        return cls._finish(text, words, starts, ends, flags, codes, ref, tab)
+
+    @classmethod
+    def _of_table(cls, text: str, cp: np.ndarray, ref: SpinReference,
+                  tab: _Tables) -> "_Context":
+        """``of`` for a text within the Basic Multilingual Plane: tokens and cached codes in
+        one compiled pass (``_WordTable``); only words new to the table are made strings
+        and coded in Python (``_word_code``, also kept in ``tab.word_code``)."""
+        starts, ends, flags, codes = tab.words.codes(cp)
+        miss = (codes < 0).nonzero()[0]
+        if len(miss):
+            codes_of, keys_of = tab.word_code, tab.word_key
+            if len(codes_of) > 500_000:  # bound the cache on endless streams of new words
+                codes_of.clear()
+                keys_of.clear()
+            vocab = ref.vocab
+            new: dict[str, tuple[int, int, int]] = {}
+            for i, a, b in zip(miss.tolist(), starts[miss].tolist(), ends[miss].tolist()):
+                w = text[a:b]
+                got = new.get(w)
+                if got is None:
+                    c = codes_of.get(w)
+                    if c is None:
+                        c = _word_code(w, vocab, codes_of, keys_of)
+                    got = new[w] = (a, b, c)
+                codes[i] = got[2]
+            rows = np.array(list(new.values()), dtype=np.int64).reshape(-1, 3)
+            tab.words.add(cp, rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy())
+        return cls._finish(text, None, starts, ends, flags, codes, ref, tab)
+
+    @classmethod
+    def _finish(cls, text: str, words: list[str] | None, starts: np.ndarray,
+                ends: np.ndarray, flags: np.ndarray, codes: np.ndarray, ref: SpinReference,
+                tab: _Tables) -> "_Context":
+        """The context from the tokens and their codes (``words`` None: sliced from the
+        text on demand, ``_PageWords``)."""
+        keys_of = tab.word_key
         A = tab.arr
         (ids, case, brk, name_like, run_a, run_b, unk_phrase, tort, unk_pair, n_syn,
          n_rare) = columns(codes, flags, A["has_strong"], tab.phrase_first, A["tortured"],
                            len(ref.words), tab.gap)
         ctx = cls(ref, tab, words, starts, ends, flags, (), ids, case, brk, name_like,
                   [range(a, b + 1) for a, b in zip(run_a.tolist(), run_b.tolist())])
+        if words is None:
+            ctx.words = words = _PageWords(text, ctx)
         # lm keys: a known word's key is its vocabulary entry (one C-level gather), an
         # unknown word's comes from the cache
         if len(words) > 1:
             keys = list(itemgetter(*ctx.ids)(ref.words))
-            for i in np.flatnonzero(ids < 0).tolist():
-                keys[i] = keys_of.get(words[i]) or lm_key(words[i])  # (cache just cleared)
+            unk = (ids < 0).nonzero()[0]
+            for i, a, b in zip(unk.tolist(), starts[unk].tolist(), ends[unk].tolist()):
+                w = text[a:b]  # (== words[i]: offsets index the text)
+                keys[i] = keys_of.get(w) or lm_key(w)  # (cache just cleared)
         else:
             keys = [lm_key(w) for w in words]
         ctx.keys = tuple(keys)  # (a tuple: slices are phrases)

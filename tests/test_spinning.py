@@ -201,3 +201,40 @@ def test_compiled_decoder_matches_python_reference(extractor, seeds, monkeypatch
     for fn in (spin_lattice.tokens, spin_lattice.columns, spin_lattice.find_sites,
                spin_lattice.decode_runs):
         assert len(fn.signatures) == 1, fn  # compiled once, when the tables were built
+
+
+def test_word_table_gives_the_codes_of_word_code(monkeypatch):
+    """The compiled page-word cache returns exactly ``_word_code`` of each word, also after
+    it grows and after it is cleared at its bound."""
+    import numpy as np
+
+    from features import spinning as sp
+
+    ref = load_reference()
+    table = sp._WordTable()
+    monkeypatch.setattr(sp._WordTable, "MAX_ENTRIES", 30_000)
+    # words that share prefixes, differ in case or apostrophe, repeat; ~36k of them: the
+    # arrays grow, and the table is cleared once
+    text = " ".join(f"Word{k} word{k} wörd’s{k % 7} MAY may {k}" for k in range(12_000))
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    words = sp.WORD_RE.findall(text)
+    want = [sp._word_code(w, ref.vocab, {}, {}) for w in words]
+    for _ in range(2):  # first pass: learn (growing, then clearing); second: look up
+        starts, ends, _flags, codes = table.codes(cp)
+        assert [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())] == words
+        seen: dict[str, int] = {}
+        for i, c in enumerate(codes.tolist()):
+            w = text[starts[i]:ends[i]]
+            if c < 0 and w not in seen:
+                seen[w] = i
+            else:
+                assert c < 0 or c == want[i], w
+        idx = np.array(sorted(seen.values()), dtype=np.int64)
+        for part in np.array_split(idx, max(1, len(idx) // 5000)):
+            table.add(cp, starts[part], ends[part],
+                      np.array([want[i] for i in part.tolist()], dtype=np.int64))
+        assert table.n <= 30_000 + 5000
+    starts, ends, _flags, codes = table.codes(cp)
+    known = codes >= 0
+    assert known.any()
+    assert codes[known].tolist() == [want[i] for i in np.flatnonzero(known).tolist()]
