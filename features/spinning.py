@@ -721,6 +721,18 @@ def capitalised_runs(words: list[str], breaks: list[bool]) -> list[list[int]]:
     return runs
 
 
+def _spun_span(ctx: "_Context", s_tok: int, e_tok: int, targets: tuple[int, ...], gain: float,
+               ev: int) -> Span:
+    """The evidence span of words [s_tok, e_tok) read as the reference words ``targets``
+    (recorded in ``ctx.confirmed`` for the repeat pass); shared by the compiled and the
+    reference decoders so that both word it alike."""
+    ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = targets
+    original = _match_case(ctx.words[s_tok:e_tok], " ".join([ctx.ref.words[t] for t in targets]))
+    return Span("spun_phrase", ctx.starts_a.item(s_tok), ctx.ends_a.item(e_tok - 1), "",
+                f"likely original: {original}; fits context better by "
+                f"{gain:.1f} nats, reference pair seen {ev}x")
+
+
 def _match_case(observed: list[str], original: str) -> str:
     """Give the proposed original the capitalisation pattern of the observed words."""
     if len(observed) > 1 and all(w.isupper() and len(w) > 1 for w in observed):
@@ -1217,15 +1229,8 @@ class SpinningExtractor:
             ev = ev_rows[k]
             if ev >= 0:
                 group = path[k:g + 1]
-                s_tok, e_tok = group[0][0], group[-1][1]
-                targets = tuple(o[4] for o in group)
-                original = " ".join([ctx.ref.words[t] for t in targets])
-                ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = targets
-                original = _match_case(ctx.words[s_tok:e_tok], original)
-                out.append(Span("spun_phrase", ctx.starts_a.item(s_tok),
-                                ctx.ends_a.item(e_tok - 1), "",
-                                f"likely original: {original}; fits context better by "
-                                f"{gain:.1f} nats, reference pair seen {ev}x"))
+                out.append(_spun_span(ctx, group[0][0], group[-1][1],
+                                      tuple(o[4] for o in group), gain, ev))
             k = g + 1
         return out
 
@@ -1439,14 +1444,8 @@ class SpinningExtractor:
                     _is_compound(ctx, a, b) for a, b in pairs if a >= 0 and b >= 0):
                 need = self.plain_min_pair_count  # plain swaps are the riskiest reading
             if ev >= need:
-                s_tok, e_tok = group[0].start, group[-1].end
-                original = " ".join(ctx.ref.words[o.target] for o in group)
-                ctx.confirmed[tuple(ctx.keys[s_tok:e_tok])] = tuple(o.target for o in group)
-                original = _match_case(ctx.words[s_tok:e_tok], original)
-                out.append(Span("spun_phrase", ctx.starts_a.item(s_tok),
-                                ctx.ends_a.item(e_tok - 1), "",
-                                f"likely original: {original}; fits context better by "
-                                f"{gain:.1f} nats, reference pair seen {ev}x"))
+                out.append(_spun_span(ctx, group[0].start, group[-1].end,
+                                      tuple(o.target for o in group), gain, ev))
             k = g + 1
         return out
 
