@@ -186,10 +186,11 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
 
     Returns the gain of each run (0.0 where the observed reading wins) and, for the
     runs with a positive gain, the decoded path: ``path_ptr[r]:path_ptr[r + 1]`` indexes
-    rows (start, end, first, last, target, strong) and (inner, cost) of the options on
-    the path, in order; whether ``_spans_of`` flags any group of swapped readings of the
-    run, and for each flagged group, at the row of its first reading, its evidence count
-    (``path_ev``, -1 elsewhere).
+    rows (start, end, first, last, target, strong) of the options on the path, in order;
+    whether ``_spans_of`` flags any group of swapped readings of the run, and for each
+    flagged group, at the row of its first reading, its evidence count (``path_ev``, -1
+    elsewhere). The options' (inner, cost) rows (``path_flt``) stay inside: only the
+    flagging reads them.
     """
     (d, uw, cw, swap_cost, weak_swap_cost, name_swap_cost, collapse_cost, scw, fixed,
      min_zipf_gain, min_pair_count_f, min_association, plain_min_pair_count_f) = (
@@ -503,7 +504,7 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                                   bigrams, compounds, inv, backoff, p, logp, d, swap_cost,
                                   min_pair_count, plain_min_pair_count, min_association)
     path_ptr[n_runs] = n_path
-    return gains, flagged, path_ptr, path_int, path_flt, path_ev
+    return gains, flagged, path_ptr, path_int, path_ev
 
 
 @njit(cache=True, nogil=True)

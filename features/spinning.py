@@ -1186,7 +1186,7 @@ class SpinningExtractor:
                 if pid >= 0 and pid in syn:
                     unk_pid[i] = pid
         A = tab.arr
-        gains, flagged, ptr, p_int, p_flt, p_ev = decode_page(
+        gains, flagged, ptr, p_int, p_ev = decode_page(
             arr, ctx.case_arr, ctx.brk, ctx.name_like, unk_pid, ctx.V, A["bigrams"],
             A["compounds"], tab.examinable, tab.phrase_first, tab.t_start, tab.t_end,
             tab.t_idx, tab.t_strong, A["frequent_bits"], _HASH_MULT, _HASH_SHIFT,
