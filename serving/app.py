@@ -11,8 +11,9 @@ Design, and why:
 * Scoring is CPU-bound Python, so it never runs on the event loop: each request's job runs
   in a bounded thread pool (:class:`serving.limits.ScoringPool`), one thread per job; the
   loop stays free for health checks, metrics and refusing overload quickly. A batch is one
-  job in one thread (a process pool per batch was measured slower here, see
-  ``serving.batch``); more cores are used by ``--workers N`` processes.
+  job in one thread; with ``FARMSCORE_BATCH_PROCESSES=N`` it shares its pages with N
+  long-lived helper processes (:mod:`serving.batch_pool`), so one batch uses more than one
+  core. More cores are also used by ``--workers N`` processes.
 * The body is parsed by hand (orjson) instead of by FastAPI's body parameter, so every bad
   request gets a precise status and JSON reason (415 wrong content type, 400 malformed
   JSON / invalid UTF-8 / binary, 422 schema), and pages of a batch are validated one by one:
@@ -85,6 +86,7 @@ class ApiState:
         self.pool: ScoringPool | None = None
         self.engine = None
         self.preloaded = None  # the index opened with FARMSCORE_INDEX_PRELOAD, closed at stop
+        self.helpers = None  # serving.batch_pool.BatchHelpers with FARMSCORE_BATCH_PROCESSES
 
     # ---- startup / shutdown ------------------------------------------------------------
     def load(self) -> None:
@@ -105,6 +107,12 @@ class ApiState:
         # Moved to the permanent generation, they are never walked again.
         gc.collect()
         gc.freeze()
+        if s.batch_processes:
+            from serving.batch_pool import BatchHelpers
+
+            helpers = BatchHelpers(s.batch_processes, s.index, s.index_preload, s.max_text_chars)
+            helpers.start()
+            self.helpers = helpers
         model = {**scorer.model_info, "feature_schema_hash": current_schema().hash}
         self.scorer, self.model, self.model_json = scorer, model, dumps(model)
         self.metrics.set_model(model)
@@ -132,6 +140,9 @@ class ApiState:
     async def stop(self) -> None:
         if self.pool:
             self.pool.shutdown()
+        if self.helpers is not None:
+            await asyncio.to_thread(self.helpers.shutdown)
+            self.helpers = None
         if self.scorer is not None:
             self.scorer.pipeline.close()  # an index the extractor opened from FARMSCORE_INDEX
         if self.preloaded is not None:
@@ -374,8 +385,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                                "reason": exc.reason}}
         items = [it for _, it in todo]
         if items:
-            scored = await _run(lambda flag: score_items(state.scorer, items, explain, include_text,
-                                                         flag.is_set, s.batch_threads), deadline, "batch")
+            if state.helpers is not None:
+                helpers = state.helpers
+                scored = await _run(lambda flag: helpers.score(state.scorer, items, explain, include_text,
+                                                               flag.is_set, s.batch_threads), deadline, "batch")
+            else:
+                scored = await _run(lambda flag: score_items(state.scorer, items, explain, include_text,
+                                                             flag.is_set, s.batch_threads), deadline, "batch")
             for (i, _), rec in zip(todo, scored):
                 results[i] = rec
         n_err = 0

@@ -56,6 +56,9 @@ class Settings:
     max_inflight: int = 2
     #: LightGBM threads for a batch's one prediction call (single pages: one row, one thread).
     batch_threads: int = 2
+    #: Helper processes per API worker that score part of every batch (0: none; a batch is
+    #: then scored in its request's thread, on one core). Each holds its own scorer (~700 MB).
+    batch_processes: int = 0
     #: Requests allowed to wait for a scoring slot; more are refused at once with 503.
     max_queue: int = 256
     #: Retry-After seconds sent with 503 (overload) answers.
@@ -81,6 +84,7 @@ class Settings:
             timeout_s=_env_float("FARMSCORE_TIMEOUT_S", d.timeout_s),
             max_inflight=_env_int("FARMSCORE_MAX_INFLIGHT", d.max_inflight, 1),
             batch_threads=_env_int("FARMSCORE_BATCH_THREADS", d.batch_threads, 1),
+            batch_processes=_env_int("FARMSCORE_BATCH_PROCESSES", d.batch_processes, 0),
             max_queue=_env_int("FARMSCORE_MAX_QUEUE", d.max_queue, 0),
             retry_after_s=_env_int("FARMSCORE_RETRY_AFTER_S", d.retry_after_s, 0),
             index=os.environ.get("FARMSCORE_INDEX") or None,

@@ -464,7 +464,8 @@ def live() -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FARMSCORE_", "PROMETHEUS_"))}
     env.update(FARMSCORE_MAX_BODY_BYTES="200000", FARMSCORE_MAX_BATCH="20",
-               FARMSCORE_MAX_TEXT_CHARS="100000")
+               FARMSCORE_MAX_TEXT_CHARS="100000",
+               FARMSCORE_BATCH_PROCESSES="1")  # batches shared with a helper process
     if _pg_reachable():
         env["FARMSCORE_DB"] = PG_URL
     proc = subprocess.Popen([sys.executable, "-m", "farmscore", "serve", "--port", str(port),
