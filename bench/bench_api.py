@@ -3,6 +3,7 @@
     python bench/bench_api.py                       # starts `farmscore serve`, 1 worker
     python bench/bench_api.py --workers 2           # one worker per core
     python bench/bench_api.py --tool wrk            # single-page load from wrk (apt install wrk)
+    FARMSCORE_BATCH_PROCESSES=1 python bench/bench_api.py --workers 2   # batch helper processes
     python bench/bench_api.py --url http://127.0.0.1:8000   # an already running server
 
 What it measures, and why this way:
@@ -90,6 +91,36 @@ def start_server(workers: int, env_extra: dict[str, str]) -> tuple[subprocess.Po
         time.sleep(0.3)
     proc.kill()
     raise SystemExit("server not ready in 180 s")
+
+
+def tree_rss_mb(pid: int) -> list[tuple[int, float]]:
+    """(pid, resident MB) of ``pid`` and every process below it (Linux /proc)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                rss = next((int(x.split()[1]) for x in fh if x.startswith("VmRSS:")), 0)
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        out.append((p, rss / 1024))
+    return out
+
+
+def wait_for_scorers(proc: subprocess.Popen, expected: int, seconds: float = 180) -> list[float]:
+    """Wait until ``expected`` processes of the server hold a scorer (over 300 MB resident):
+    /readyz answers as soon as *one* worker is ready, and a benchmark started then would
+    measure the others' start-up. Returns the scorer processes' resident MB."""
+    deadline = time.monotonic() + seconds
+    while True:
+        big = [mb for _, mb in tree_rss_mb(proc.pid) if mb > 300]
+        if len(big) >= expected or time.monotonic() > deadline:
+            time.sleep(2)  # the last one's warm-up
+            return sorted(mb for _, mb in tree_rss_mb(proc.pid) if mb > 300)
+        time.sleep(0.5)
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -240,7 +271,11 @@ def main() -> int:
     base = args.url
     if base is None:
         proc, base = start_server(args.workers, {})
-        print(f"\nserver: farmscore serve --workers {args.workers} at {base}")
+        helpers = int(os.environ.get("FARMSCORE_BATCH_PROCESSES") or 0)
+        mbs = wait_for_scorers(proc, args.workers * (1 + helpers))
+        print(f"\nserver: farmscore serve --workers {args.workers} at {base}, "
+              f"FARMSCORE_BATCH_PROCESSES={helpers}; {len(mbs)} processes with a scorer, resident "
+              + ", ".join(f"{mb:.0f}" for mb in mbs) + " MB")
     try:
         if not args.skip_single:
             print(f"\nSingle-page requests ({args.tool}; at most {args.requests} requests or "

@@ -15,7 +15,7 @@ keep it alive after the server is killed. A spawned helper starts clean, builds 
 scorer from the same settings, exits within a second of its parent's death, and leaves
 Ctrl-C and SIGTERM to its parent, which shuts the pool down.
 
-Costs: each helper holds its own scorer (~700 MB of reference tables and models) and starts
+Costs: each helper holds its own scorer (~1 GB resident: reference tables and models) and starts
 in a few seconds (numba kernels come from the on-disk cache). A chunk already sent to a
 helper runs to its end when the request times out; the request's own chunk stops at once.
 """

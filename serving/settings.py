@@ -57,7 +57,7 @@ class Settings:
     #: LightGBM threads for a batch's one prediction call (single pages: one row, one thread).
     batch_threads: int = 2
     #: Helper processes per API worker that score part of every batch (0: none; a batch is
-    #: then scored in its request's thread, on one core). Each holds its own scorer (~700 MB).
+    #: then scored in its request's thread, on one core). Each holds its own scorer (~1 GB resident).
     batch_processes: int = 0
     #: Requests allowed to wait for a scoring slot; more are refused at once with 503.
     max_queue: int = 256
