@@ -97,9 +97,8 @@ def test_helpers_exit_when_the_server_is_killed(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("FARMSCORE_")}
-    env["FARMSCORE_BATCH_PROCESSES"] = "1"
     proc = subprocess.Popen([sys.executable, "-m", "farmscore", "serve", "--port", str(port),
-                             "--no-access-log", "--log-level", "warning"],
+                             "--batch-processes", "1", "--no-access-log", "--log-level", "warning"],
                             cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     helpers: list[int] = []
     try:
@@ -130,3 +129,9 @@ def test_helpers_exit_when_the_server_is_killed(tmp_path):
         for pid in helpers:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_serve_refuses_a_negative_number_of_helpers():
+    r = subprocess.run([sys.executable, "-m", "farmscore", "serve", "--batch-processes", "-1"],
+                       cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--batch-processes must be >= 0" in r.stdout

@@ -1,4 +1,4 @@
-"""``farmscore serve [--host] [--port] [--workers]``: run the scoring API under uvicorn.
+"""``farmscore serve [--host] [--port] [--workers] [--batch-processes]``: run the scoring API under uvicorn.
 
 Limits come from ``FARMSCORE_*`` environment variables (see ``serving.settings``) so the
 same settings apply to every worker process, which uvicorn starts from the import string
@@ -23,6 +23,9 @@ def register(subparsers) -> None:
                    help="TCP port (default 8000)")
     p.add_argument("--workers", type=int, default=int(os.environ.get("FARMSCORE_WORKERS", "1")),
                    help="worker processes (default 1; one per core for throughput)")
+    p.add_argument("--batch-processes", type=int, default=None, metavar="N",
+                   help="helper processes per worker that share each batch's pages "
+                        "(sets FARMSCORE_BATCH_PROCESSES; default 0)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.set_defaults(func=run_serve)
@@ -38,6 +41,11 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("farmscore serve: --workers must be >= 1")
         return 2
+    if args.batch_processes is not None:
+        if args.batch_processes < 0:
+            print("farmscore serve: --batch-processes must be >= 0")
+            return 2
+        os.environ["FARMSCORE_BATCH_PROCESSES"] = str(args.batch_processes)  # the workers read it
     try:
         Settings.from_env()
     except ValueError as exc:
