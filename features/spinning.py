@@ -57,7 +57,8 @@ from farmscore.config import models_dir
 from features.base import Extraction, Span
 from features.document import WORD_RE, Document
 from features.spin_lattice import (KEY_BITS, add_words, build_table, columns, decode_page,
-                                   decode_runs, find_sites, link_words, page_codes, tokens)
+                                   decode_runs, find_sites, link_words, lm_rows, page_codes,
+                                   tokens)
 
 REFERENCE_NAME = "spin_reference.npz"
 #: Decode runs with the compiled ``spin_lattice.decode_runs`` (False: the Python reference,
@@ -499,6 +500,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                                  axis=1).ravel()
         for name in ("log_ncap", "log_nlow", "log_cap", "log_low"):
             t.arr[name] = np.asarray(getattr(t, name), dtype=np.float64)
+        t.arr["lm"] = lm_rows(t.arr)
         t.arr["has_strong"] = has_strong
         # the frequent-pair filter as bits (512 KB: it stays in a core's cache)
         t.arr["frequent_bits"] = np.packbits(t.frequent, bitorder="little")
@@ -532,9 +534,8 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
     b = np.zeros(0, dtype=bool)
     A = t.arr
     decode_runs(i64, i64, b, i64, i64, i64, i64, i64, i64, i64, b, i64, i64, i64, b, i64, i64,
-                b, len(ref.words), A["bigrams"], A["compounds"], A["inv_count"],
-                A["backoff"], A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"],
-                A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 6)
+                b, len(ref.words), A["bigrams"], A["compounds"], A["lm"], A["cap"], A["fanout"],
+                ref.zipf, A["long3"], np.zeros(13), 6)
     text = "Warm up"
     cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     tokens(cp, _char_classes())
@@ -553,9 +554,8 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
                 np.ones(2, dtype=bool), np.zeros(2, dtype=bool), np.full(2, -1, dtype=np.int64),
                 len(ref.words), A["bigrams"], A["compounds"], t.examinable, t.phrase_first,
                 t.t_start, t.t_end, t.t_idx, t.t_strong, A["frequent_bits"], _HASH_MULT,
-                _HASH_SHIFT, A["first_id"], A["last_id"], A["inv_count"], A["backoff"],
-                A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"], A["log_low"],
-                A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 0, 2, 3, 6)
+                _HASH_SHIFT, A["first_id"], A["last_id"], A["lm"], A["cap"], A["fanout"],
+                ref.zipf, A["long3"], np.zeros(13), 0, 2, 3, 6)
 
 
 def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1190,9 +1190,8 @@ class SpinningExtractor:
             arr, ctx.case_arr, ctx.brk, ctx.name_like, unk_pid, ctx.V, A["bigrams"],
             A["compounds"], tab.examinable, tab.phrase_first, tab.t_start, tab.t_end,
             tab.t_idx, tab.t_strong, A["frequent_bits"], _HASH_MULT, _HASH_SHIFT,
-            A["first_id"], A["last_id"], A["inv_count"], A["backoff"], A["p"], A["logp"],
-            A["log_ncap"], A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"],
-            ref.zipf, A["long3"], self._lattice_params(), self.suspicious_max_count,
+            A["first_id"], A["last_id"], A["lm"], A["cap"], A["fanout"], ref.zipf, A["long3"],
+            self._lattice_params(), self.suspicious_max_count,
             self.chain_max_count, self.min_pair_count, self.max_options)
         spans: list[Span] = []
         # (the sum in run order, as the Python reference adds the gains)
