@@ -3,9 +3,10 @@
 Per page, three calls (``page_codes``, ``columns``, ``decode_page``, which runs
 ``find_sites`` then ``decode_runs``) of these passes, each over flat arrays:
 
-* ``tokens``: the words of ``WORD_RE`` with their offsets and gap flags, from the text's
-  code points (``spinning.split_words``); ``page_codes`` also looks each word up in the
-  page-word cache (``spinning._WordTable``: exact code points -> its cached code);
+* ``token_spans``: the words of ``WORD_RE`` with their offsets, gap flags and hashes, in
+  one pass over the text's code points; ``page_codes`` looks each word up in the
+  page-word cache (``spinning._WordTable``: exact code points -> its cached code), and
+  ``tokens`` adds the blanked text ``spinning.split_words`` splits;
 * ``columns``: per-word ids, case observations, breaks and name tests from the words'
   cached codes, the capitalised runs ``_names`` examines, and the positions the Python
   code then looks up by name (``_Context.of``);
@@ -749,59 +750,76 @@ def find_sites(ids, brk, name_like, unk_pid, V, bigrams, compounds, examinable,
 
 
 @njit(cache=True, nogil=True)
-def tokens(cp, table):
+def token_spans(cp, table):
     """The tokens of ``WORD_RE`` in a text given as code points (all below 65536), with
     ``table`` the class bits of ``spinning._char_classes`` (1 word, 2 apostrophe, 4 break,
-    8 sentence, 16 newline, 32 white space, 64 dash).
+    8 sentence, 16 newline, 32 white space, 64 dash), in one pass over the text.
 
     A character belongs to a token if it is a word character, or an apostrophe between two
     word characters (what ``\\w+(?:['’]\\w+)*`` matches: tokens are the maximal runs of such
     characters). Returns the tokens' starts and ends, the gap flags of ``split_words``
     (1 a break, 2 a sentence boundary, 4 a line break before each token; a dash counts as
-    a break between two white-space characters, ``\\s-\\s``) and the code points with
-    every character outside a token replaced by a space (so ``str.split`` gives the
-    tokens).
+    a break between two white-space characters, ``\\s-\\s``) and each token's
+    ``_word_hash``, computed on the way (the page-word cache looks tokens up by it).
     """
     n = len(cp)
-    tok = np.zeros(n, dtype=np.bool_)
-    for k in range(n):
-        c = table[cp[k]]
-        if c & 1:
-            tok[k] = True
-        elif c & 2 and 0 < k < n - 1 and table[cp[k - 1]] & 1 and table[cp[k + 1]] & 1:
-            tok[k] = True
     starts = np.empty(n // 2 + 1, dtype=np.int64)
     ends = np.empty(n // 2 + 1, dtype=np.int64)
-    flags = np.zeros(n // 2 + 1, dtype=np.int64)
-    masked = np.empty(n, dtype=np.uint32)
+    flags = np.empty(n // 2 + 1, dtype=np.int64)
+    hashes = np.empty(n // 2 + 1, dtype=np.uint64)
     nw = 0
-    f_brk = f_sent = f_nl = False
+    gap = 0  # what the gap since the last token held: 1 a break, 2 a sentence end, 4 a newline
     k = 0
     while k < n:
-        if tok[k]:
+        x = cp[k]
+        c = table[x]
+        if c & 1:
             starts[nw] = k
-            flags[nw] = (1 | (2 if f_sent else 0) if f_brk else 0) | (4 if f_nl else 0)
-            while k < n and tok[k]:
-                masked[k] = cp[k]
-                k += 1
+            h = (np.uint64(0xCBF29CE484222325) ^ np.uint64(x)) * np.uint64(0x100000001B3)
+            k += 1
+            while k < n:  # (cp[k - 1] is a word character here)
+                x = cp[k]
+                c = table[x]
+                if c & 1:
+                    k += 1
+                elif c & 2 and k + 1 < n and table[cp[k + 1]] & 1:
+                    h = (h ^ np.uint64(x)) * np.uint64(0x100000001B3)
+                    x = cp[k + 1]
+                    k += 2
+                else:
+                    break
+                h = (h ^ np.uint64(x)) * np.uint64(0x100000001B3)
             ends[nw] = k
+            hashes[nw] = h
+            # a sentence end counts only with a break
+            flags[nw] = (gap & 4) | ((gap & 3) if gap & 1 else 0)
             nw += 1
-            f_brk = f_sent = f_nl = False
+            gap = 0
             continue
-        c = table[cp[k]]
-        masked[k] = 32
         if c & 4:
-            f_brk = True
+            gap |= 1
         elif c & 64 and 0 < k < n - 1 and table[cp[k - 1]] & 32 and table[cp[k + 1]] & 32:
-            f_brk = True
+            gap |= 1
         if c & 8:
-            f_sent = True
+            gap |= 2
         if c & 16:
-            f_nl = True
+            gap |= 4
         k += 1
     if nw:
         flags[0] = 1 | 2 | (flags[0] & 4)
-    return starts[:nw], ends[:nw], flags[:nw], masked
+    return starts[:nw], ends[:nw], flags[:nw], hashes[:nw]
+
+
+@njit(cache=True, nogil=True)
+def tokens(cp, table):
+    """``token_spans`` (without the hashes) and the code points with every character
+    outside a token replaced by a space (so ``str.split`` gives the tokens)."""
+    starts, ends, flags, _hashes = token_spans(cp, table)
+    masked = np.full(len(cp), 32, dtype=np.uint32)
+    for i in range(len(starts)):
+        for k in range(starts[i], ends[i]):
+            masked[k] = cp[k]
+    return starts, ends, flags, masked
 
 
 @njit(cache=True, nogil=True)
@@ -953,15 +971,14 @@ def _word_slot(cp, a, b, h, slots, ents, chars):
 
 @njit(cache=True, nogil=True)
 def page_codes(cp, table, slots, ents, chars):
-    """``tokens`` of a page and the cached ``_word_code`` of each token (-1: not cached,
+    """``token_spans`` of a page and the cached ``_word_code`` of each token (-1: not cached,
     for the Python code to compute and ``add_words``). The word strings themselves are
     never made here: the Python code slices the few it needs from the text."""
-    starts, ends, flags, _masked = tokens(cp, table)
+    starts, ends, flags, hashes = token_spans(cp, table)
     n = len(starts)
     codes = np.empty(n, dtype=np.int64)
     for i in range(n):
-        a, b = starts[i], ends[i]
-        s = _word_slot(cp, a, b, _word_hash(cp, a, b), slots, ents, chars)
+        s = _word_slot(cp, starts[i], ends[i], hashes[i], slots, ents, chars)
         e1 = slots[2 * s + 1]
         codes[i] = ents[np.int64(e1) - 1, 2] if e1 != 0 else -1
     return starts, ends, flags, codes
