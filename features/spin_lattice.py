@@ -100,7 +100,13 @@ def build_table(keys, vals):
     return slots
 
 
-@njit(cache=True, nogil=True, inline="always")
+# The small helpers below are compiled with ``_nrt=False`` (no reference counting, as
+# numba's own string helpers are) and not inlined by numba: inlined, every call took and
+# released a reference to each array it is passed (an atomic operation each, which numba's
+# pruning left in place because of the early returns and the probe loops): ~60 % of
+# ``decode_runs``' time, ~15 % of ``columns``'. They allocate nothing, so they need no
+# references (LLVM can still inline them into their callers).
+@njit(cache=True, nogil=True, _nrt=False)
 def lookup(slots, key):
     """Value stored for ``key`` (>= 0) in a ``build_table`` table, -1 if absent."""
     mask = len(slots) - 1
@@ -114,30 +120,24 @@ def lookup(slots, key):
         h = (h + 1) & mask
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def _count(bigrams, key):
     """Reference count of pair ``key`` (0 if not stored)."""
     c = lookup(bigrams, key)
     return c if c >= 0 else 0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def _has(table, key):
     return key >= 0 and lookup(table, key) >= 0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def _bit(bits, h):
     """Bit ``h`` of a bit array packed little-endian (``np.packbits(..., bitorder="little")``)."""
     return (bits[h >> np.uint64(3)] >> (h & np.uint64(7))) & 1
 
 
-# The scoring helpers that ``decode_runs`` calls in its inner loops are compiled with
-# ``_nrt=False`` (no reference counting, as numba's own string helpers are) and not inlined
-# by numba: inlined, every call took and released a reference to each array it is passed
-# (an atomic operation each, which numba's pruning left in place because of the early
-# returns and the probe loop), ~60 % of the decoding time. They allocate nothing, so they
-# need no references (LLVM can still inline them into their callers).
 @njit(cache=True, nogil=True, _nrt=False)
 def _emit(a, b, j, case, V, bigrams, lm, d, uw, cw):
     """``SpinningExtractor._emit``: score of word ``b`` at position ``j`` after ``a``."""
