@@ -3,9 +3,10 @@
 Per page, three calls (``page_codes``, ``columns``, ``decode_page``, which runs
 ``find_sites`` then ``decode_runs``) of these passes, each over flat arrays:
 
-* ``tokens``: the words of ``WORD_RE`` with their offsets and gap flags, from the text's
-  code points (``spinning.split_words``); ``page_codes`` also looks each word up in the
-  page-word cache (``spinning._WordTable``: exact code points -> its cached code);
+* ``token_spans``: the words of ``WORD_RE`` with their offsets, gap flags and hashes, in
+  one pass over the text's code points; ``page_codes`` looks each word up in the
+  page-word cache (``spinning._WordTable``: exact code points -> its cached code), and
+  ``tokens`` adds the blanked text ``spinning.split_words`` splits;
 * ``columns``: per-word ids, case observations, breaks and name tests from the words'
   cached codes, the capitalised runs ``_names`` examines, and the positions the Python
   code then looks up by name (``_Context.of``);
@@ -56,6 +57,27 @@ _KEY_MASK = (1 << KEY_BITS) - 1
 #: Fibonacci hashing multiplier (an int, not a numpy scalar: numba would unpickle a numpy
 #: scalar global at every call)
 _MULT = 0x9E3779B97F4A7C15
+#: Columns of the per-id language-model rows (``lm_rows``): what scoring a word after
+#: another reads of either, side by side in one 64-byte row
+_P, _LOGP, _INV, _BACKOFF, _LOG_CAP, _LOG_LOW, _LOG_NCAP, _LOG_NLOW = range(8)
+LM_COLUMNS = ("p", "logp", "inv_count", "backoff", "log_cap", "log_low", "log_ncap",
+              "log_nlow")
+
+
+def lm_rows(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The per-id arrays named in ``LM_COLUMNS`` as one (V, 8) float64 array whose rows
+    are 64-byte aligned: one cache line per id.
+
+    Scoring a candidate reads eight numbers of its id (and of its neighbours'); from eight
+    separate arrays of V floats each was a likely cache miss of its own, tens of thousands
+    per page. The values are copied, not recomputed: every float stays the same."""
+    n, k = len(columns[LM_COLUMNS[0]]), len(LM_COLUMNS)
+    buf = np.empty(n * k + 8, dtype=np.float64)
+    first = (-buf.ctypes.data % 64) // 8
+    rows = buf[first:first + n * k].reshape(n, k)
+    for c, name in enumerate(LM_COLUMNS):
+        rows[:, c] = columns[name]
+    return rows
 
 
 @njit(cache=True, nogil=True)
@@ -78,7 +100,13 @@ def build_table(keys, vals):
     return slots
 
 
-@njit(cache=True, nogil=True, inline="always")
+# The small helpers below are compiled with ``_nrt=False`` (no reference counting, as
+# numba's own string helpers are) and not inlined by numba: inlined, every call took and
+# released a reference to each array it is passed (an atomic operation each, which numba's
+# pruning left in place because of the early returns and the probe loops): ~60 % of
+# ``decode_runs``' time, ~15 % of ``columns``'. They allocate nothing, so they need no
+# references (LLVM can still inline them into their callers).
+@njit(cache=True, nogil=True, _nrt=False)
 def lookup(slots, key):
     """Value stored for ``key`` (>= 0) in a ``build_table`` table, -1 if absent."""
     mask = len(slots) - 1
@@ -92,54 +120,52 @@ def lookup(slots, key):
         h = (h + 1) & mask
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def _count(bigrams, key):
     """Reference count of pair ``key`` (0 if not stored)."""
     c = lookup(bigrams, key)
     return c if c >= 0 else 0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def _has(table, key):
     return key >= 0 and lookup(table, key) >= 0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def _bit(bits, h):
     """Bit ``h`` of a bit array packed little-endian (``np.packbits(..., bitorder="little")``)."""
     return (bits[h >> np.uint64(3)] >> (h & np.uint64(7))) & 1
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _emit(a, b, j, case, V, bigrams, inv, backoff, p, logp, log_ncap, log_nlow,
-          d, uw, cw):
+@njit(cache=True, nogil=True, _nrt=False)
+def _emit(a, b, j, case, V, bigrams, lm, d, uw, cw):
     """``SpinningExtractor._emit``: score of word ``b`` at position ``j`` after ``a``."""
     if b < 0:
         return -12.0
     if a < 0:
-        return uw * logp[b]
+        return uw * lm[b, _LOGP]
     c = _count(bigrams, a * V + b)
-    pr = (c - d if c > d else 0.0) * inv[a] + backoff[a] * p[b]
-    score = math.log(pr) - (1.0 - uw) * logp[b]
+    pr = (c - d if c > d else 0.0) * lm[a, _INV] + lm[a, _BACKOFF] * lm[b, _P]
+    score = math.log(pr) - (1.0 - uw) * lm[b, _LOGP]
     if j >= 0:
         cj = case[j]
         if cj >= 0:
-            score += cw * (log_ncap[a] if cj else log_nlow[a])
+            score += cw * (lm[a, _LOG_NCAP] if cj else lm[a, _LOG_NLOW])
     return score
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _case_score(wid, i, case, log_cap, log_low):
+@njit(cache=True, nogil=True, _nrt=False)
+def _case_score(wid, i, case, lm):
     c = case[i]
     if c < 0 or wid < 0:
         return 0.0
-    return log_cap[wid] if c else log_low[wid]
+    return lm[wid, _LOG_CAP] if c else lm[wid, _LOG_LOW]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def _bonus(a, b, pa, pb, o_start, o_end, o_cost, o_target, o_strong, ids, V, bigrams,
-           compounds, inv, backoff, p, logp, zipf, d, fixed, min_zipf_gain,
-           min_pair_count, min_association):
+           compounds, lm, zipf, d, fixed, min_zipf_gain, min_pair_count, min_association):
     """``SpinningExtractor._fixed_bonus`` with options given by index (-1: None)."""
     refund = 0.0
     if pa >= 0:
@@ -164,17 +190,16 @@ def _bonus(a, b, pa, pb, o_start, o_end, o_cost, o_target, o_strong, ids, V, big
     c = _count(bigrams, a * V + b)
     if c < min_pair_count:
         return 0.0
-    pr = (c - d) * inv[a] + backoff[a] * p[b]
-    if not (math.log(pr) - logp[b] >= min_association):
+    pr = (c - d) * lm[a, _INV] + lm[a, _BACKOFF] * lm[b, _P]
+    if not (math.log(pr) - lm[b, _LOGP] >= min_association):
         return 0.0
     return refund
 
 
 @njit(cache=True, nogil=True)
 def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name, c_lo,
-                c_hi, tid, strong, c_left, c_right, expands, V, bigrams,
-                compounds, inv, backoff, p, logp, log_ncap, log_nlow, log_cap, log_low,
-                cap, fanout, zipf, long3, params, max_options):
+                c_hi, tid, strong, c_left, c_right, expands, V, bigrams, compounds, lm, cap,
+                fanout, zipf, long3, params, max_options):
     """Rank the candidates of every site and decode every run of a page.
 
     Sites (kept ones only, ordered by position, the one-word site first) are given by
@@ -270,7 +295,7 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
             o_end[n_opt] = i + 1
             o_first[n_opt] = ids[i]
             o_target[n_opt] = -1
-            o_inner[n_opt] = cw * _case_score(ids[i], i, case, log_cap, log_low)
+            o_inner[n_opt] = cw * _case_score(ids[i], i, case, lm)
             o_cost[n_opt] = 0.0
             o_strong[n_opt] = False
             o_L[n_opt] = o_R[n_opt] = -1
@@ -287,14 +312,14 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
             inv_l = bo_l = case_l = 0.0
             has_case_l = False
             if sL >= 0:
-                inv_l, bo_l = inv[sL], backoff[sL]
+                inv_l, bo_l = lm[sL, _INV], lm[sL, _BACKOFF]
                 if ci >= 0:
-                    case_l = cw * (log_ncap[sL] if ci else log_nlow[sL])
+                    case_l = cw * (lm[sL, _LOG_NCAP] if ci else lm[sL, _LOG_NLOW])
                     has_case_l = True
             p_r = logp_r = 0.0
             cj = -1
             if sR >= 0:
-                p_r, logp_r = p[sR], logp[sR]
+                p_r, logp_r = lm[sR, _P], lm[sR, _LOGP]
                 cj = case[j]
             nc = 0
             for c in range(c_lo[k_site], c_hi[k_site]):
@@ -309,21 +334,21 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                 else:
                     cost = swap_cost if st else weak_swap_cost
                     cost += scw * fanout[t]
-                cs = cw * ((log_cap[t] if ci else log_low[t]) if ci >= 0 else 0.0)
+                cs = cw * ((lm[t, _LOG_CAP] if ci else lm[t, _LOG_LOW]) if ci >= 0 else 0.0)
                 fit_left = 0.0
                 fit_right = 0.0
                 if sL >= 0:
                     cl = c_left[c]
-                    fit_left = math.log((cl - d if cl > d else 0.0) * inv_l + bo_l * p[t]) \
-                        - k_uni * logp[t]
+                    fit_left = math.log((cl - d if cl > d else 0.0) * inv_l
+                                        + bo_l * lm[t, _P]) - k_uni * lm[t, _LOGP]
                     if has_case_l:
                         fit_left += case_l
                 if sR >= 0:
                     cr = c_right[c]
-                    fit_right = math.log((cr - d if cr > d else 0.0) * inv[t]
-                                         + backoff[t] * p_r) - k_uni * logp_r
+                    fit_right = math.log((cr - d if cr > d else 0.0) * lm[t, _INV]
+                                         + lm[t, _BACKOFF] * p_r) - k_uni * logp_r
                     if cj >= 0:
-                        fit_right += cw * (log_ncap[t] if cj else log_nlow[t])
+                        fit_right += cw * (lm[t, _LOG_NCAP] if cj else lm[t, _LOG_NLOW])
                 r_fit[nc] = cs - cost + fit_left + fit_right
                 r_fl[nc] = fit_left
                 r_fr[nc] = fit_right
@@ -377,12 +402,10 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
         last = L
         for k in range(m):
             i = P + k
-            e_obs[k] = _emit(last, ids[i], i, case, V, bigrams, inv, backoff, p, logp,
-                             log_ncap, log_nlow, d, uw, cw)
+            e_obs[k] = _emit(last, ids[i], i, case, V, bigrams, lm, d, uw, cw)
             last = ids[i]
         if R >= 0:
-            e_obs[m] = _emit(last, R, Q, case, V, bigrams, inv, backoff, p, logp, log_ncap,
-                             log_nlow, d, uw, cw)
+            e_obs[m] = _emit(last, R, Q, case, V, bigrams, lm, d, uw, cw)
         # ---- Viterbi over the run (_viterbi; _viterbi_one is the same for one word) ---------
         for k in range(m + 1):
             st_n[k] = 0
@@ -415,8 +438,7 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                     elif bo >= 0 and o_R[bo] >= 0 and of_ == o_R[bo]:
                         em = o_fr[bo]  # (last is the reading bo's word, ending at i)
                     else:
-                        em = _emit(last, of_, i, case, V, bigrams, inv, backoff, p, logp,
-                                   log_ncap, log_nlow, d, uw, cw)
+                        em = _emit(last, of_, i, case, V, bigrams, lm, d, uw, cw)
                     sv = sc + em + base
                     prev = bo if bo >= 0 else -1
                     if prev >= 0 and o_target[prev] < 0:
@@ -424,8 +446,8 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                     if (swapped or prev >= 0) and last >= 0:
                         sv += _bonus(last, of_, prev, o if swapped else -1, o_start, o_end,
                                      o_cost, o_target, o_strong, ids, V, bigrams,
-                                     compounds, inv, backoff, p, logp, zipf, d, fixed,
-                                     min_zipf_gain, min_pair_count, min_association)
+                                     compounds, lm, zipf, d, fixed, min_zipf_gain,
+                                     min_pair_count, min_association)
                     # tgt[o.last]: o.last == o.first for every reading
                     found = -1
                     for u in range(st_n[tk]):
@@ -458,19 +480,18 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
                 elif prev >= 0 and o_R[prev] == R:
                     em = o_fr[prev]
                 else:
-                    em = _emit(last, R, Q, case, V, bigrams, inv, backoff, p, logp, log_ncap,
-                               log_nlow, d, uw, cw)
+                    em = _emit(last, R, Q, case, V, bigrams, lm, d, uw, cw)
             sv = st_score[m, u] + em
             if R >= 0 and prev >= 0 and o_target[prev] >= 0:
                 sv += _bonus(last, R, prev, -1, o_start, o_end, o_cost, o_target, o_strong,
-                             ids, V, bigrams, compounds, inv, backoff, p, logp,
-                             zipf, d, fixed, min_zipf_gain, min_pair_count, min_association)
+                             ids, V, bigrams, compounds, lm, zipf, d, fixed, min_zipf_gain,
+                             min_pair_count, min_association)
             if best_u < 0 or sv > best_s:
                 best_s, best_u = sv, u
         # _observed_score
         obs = 0.0
         for k in range(m):
-            obs += e_obs[k] + cw * _case_score(ids[P + k], P + k, case, log_cap, log_low)
+            obs += e_obs[k] + cw * _case_score(ids[P + k], P + k, case, lm)
         if R >= 0:
             obs += e_obs[m]
         gain = best_s - obs
@@ -501,31 +522,29 @@ def decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, s_in_name
             a0 += 1
             b0 -= 1
         flagged[r] = _flag_groups(path_int, path_flt, path_ev, path_ptr[r], n_path, L, R, V,
-                                  bigrams, compounds, inv, backoff, p, logp, d, swap_cost,
-                                  min_pair_count, plain_min_pair_count, min_association)
+                                  bigrams, compounds, lm, d, swap_cost, min_pair_count,
+                                  plain_min_pair_count, min_association)
     path_ptr[n_runs] = n_path
     return gains, flagged, path_ptr, path_int, path_ev
 
 
-@njit(cache=True, nogil=True)
-def _evidence_pair(a, b, best, V, bigrams, inv, backoff, p, logp, d, min_pair_count,
-                   min_association):
+@njit(cache=True, nogil=True, _nrt=False)
+def _evidence_pair(a, b, best, V, bigrams, lm, d, min_pair_count, min_association):
     """One step of ``SpinningExtractor._evidence``: the new best count after pair (a, b)."""
     if a < 0 or b < 0:
         return best
     c = _count(bigrams, a * V + b)
     if c < min_pair_count or c <= best:
         return best
-    pr = (c - d) * inv[a] + backoff[a] * p[b]
-    if math.log(pr) - logp[b] >= min_association:
+    pr = (c - d) * lm[a, _INV] + lm[a, _BACKOFF] * lm[b, _P]
+    if math.log(pr) - lm[b, _LOGP] >= min_association:
         return c
     return best
 
 
 @njit(cache=True, nogil=True)
-def _flag_groups(path_int, path_flt, path_ev, a0, a1, L, R, V, bigrams, compounds, inv,
-                 backoff, p, logp, d, swap_cost, min_pair_count, plain_min_pair_count,
-                 min_association):
+def _flag_groups(path_int, path_flt, path_ev, a0, a1, L, R, V, bigrams, compounds, lm, d,
+                 swap_cost, min_pair_count, plain_min_pair_count, min_association):
     """Which groups of swapped readings of the path in rows ``a0:a1`` would
     ``SpinningExtractor._spans_of`` flag? (The same groups, evidence and thresholds.) Sets
     ``path_ev`` at a flagged group's first row to its evidence count; returns whether any
@@ -542,10 +561,10 @@ def _flag_groups(path_int, path_flt, path_ev, a0, a1, L, R, V, bigrams, compound
         prev_id = path_int[k - 1, 3] if k > a0 else L
         next_id = path_int[g + 1, 2] if g + 1 < a1 else R
         # pairs: (prev, first of group), (last of group, next), then inside the group
-        ev = _evidence_pair(prev_id, path_int[k, 2], 0, V, bigrams, inv, backoff, p, logp, d,
-                            min_pair_count, min_association)
-        ev = _evidence_pair(path_int[g, 3], next_id, ev, V, bigrams, inv, backoff, p, logp,
-                            d, min_pair_count, min_association)
+        ev = _evidence_pair(prev_id, path_int[k, 2], 0, V, bigrams, lm, d, min_pair_count,
+                            min_association)
+        ev = _evidence_pair(path_int[g, 3], next_id, ev, V, bigrams, lm, d, min_pair_count,
+                            min_association)
         comp = (prev_id >= 0 and _has(compounds, prev_id * V + path_int[k, 2])) or (
             next_id >= 0 and _has(compounds, path_int[g, 3] * V + next_id))
         plain = True
@@ -554,8 +573,8 @@ def _flag_groups(path_int, path_flt, path_ev, a0, a1, L, R, V, bigrams, compound
                 plain = False
             if x < g:
                 a, b = path_int[x, 3], path_int[x + 1, 2]
-                ev = _evidence_pair(a, b, ev, V, bigrams, inv, backoff, p, logp, d,
-                                    min_pair_count, min_association)
+                ev = _evidence_pair(a, b, ev, V, bigrams, lm, d, min_pair_count,
+                                    min_association)
                 if _has(compounds, a * V + b):
                     comp = True
         need = plain_min_pair_count if plain and not comp else min_pair_count
@@ -731,59 +750,76 @@ def find_sites(ids, brk, name_like, unk_pid, V, bigrams, compounds, examinable,
 
 
 @njit(cache=True, nogil=True)
-def tokens(cp, table):
+def token_spans(cp, table):
     """The tokens of ``WORD_RE`` in a text given as code points (all below 65536), with
     ``table`` the class bits of ``spinning._char_classes`` (1 word, 2 apostrophe, 4 break,
-    8 sentence, 16 newline, 32 white space, 64 dash).
+    8 sentence, 16 newline, 32 white space, 64 dash), in one pass over the text.
 
     A character belongs to a token if it is a word character, or an apostrophe between two
     word characters (what ``\\w+(?:['’]\\w+)*`` matches: tokens are the maximal runs of such
     characters). Returns the tokens' starts and ends, the gap flags of ``split_words``
     (1 a break, 2 a sentence boundary, 4 a line break before each token; a dash counts as
-    a break between two white-space characters, ``\\s-\\s``) and the code points with
-    every character outside a token replaced by a space (so ``str.split`` gives the
-    tokens).
+    a break between two white-space characters, ``\\s-\\s``) and each token's
+    ``_word_hash``, computed on the way (the page-word cache looks tokens up by it).
     """
     n = len(cp)
-    tok = np.zeros(n, dtype=np.bool_)
-    for k in range(n):
-        c = table[cp[k]]
-        if c & 1:
-            tok[k] = True
-        elif c & 2 and 0 < k < n - 1 and table[cp[k - 1]] & 1 and table[cp[k + 1]] & 1:
-            tok[k] = True
     starts = np.empty(n // 2 + 1, dtype=np.int64)
     ends = np.empty(n // 2 + 1, dtype=np.int64)
-    flags = np.zeros(n // 2 + 1, dtype=np.int64)
-    masked = np.empty(n, dtype=np.uint32)
+    flags = np.empty(n // 2 + 1, dtype=np.int64)
+    hashes = np.empty(n // 2 + 1, dtype=np.uint64)
     nw = 0
-    f_brk = f_sent = f_nl = False
+    gap = 0  # what the gap since the last token held: 1 a break, 2 a sentence end, 4 a newline
     k = 0
     while k < n:
-        if tok[k]:
+        x = cp[k]
+        c = table[x]
+        if c & 1:
             starts[nw] = k
-            flags[nw] = (1 | (2 if f_sent else 0) if f_brk else 0) | (4 if f_nl else 0)
-            while k < n and tok[k]:
-                masked[k] = cp[k]
-                k += 1
+            h = (np.uint64(0xCBF29CE484222325) ^ np.uint64(x)) * np.uint64(0x100000001B3)
+            k += 1
+            while k < n:  # (cp[k - 1] is a word character here)
+                x = cp[k]
+                c = table[x]
+                if c & 1:
+                    k += 1
+                elif c & 2 and k + 1 < n and table[cp[k + 1]] & 1:
+                    h = (h ^ np.uint64(x)) * np.uint64(0x100000001B3)
+                    x = cp[k + 1]
+                    k += 2
+                else:
+                    break
+                h = (h ^ np.uint64(x)) * np.uint64(0x100000001B3)
             ends[nw] = k
+            hashes[nw] = h
+            # a sentence end counts only with a break
+            flags[nw] = (gap & 4) | ((gap & 3) if gap & 1 else 0)
             nw += 1
-            f_brk = f_sent = f_nl = False
+            gap = 0
             continue
-        c = table[cp[k]]
-        masked[k] = 32
         if c & 4:
-            f_brk = True
+            gap |= 1
         elif c & 64 and 0 < k < n - 1 and table[cp[k - 1]] & 32 and table[cp[k + 1]] & 32:
-            f_brk = True
+            gap |= 1
         if c & 8:
-            f_sent = True
+            gap |= 2
         if c & 16:
-            f_nl = True
+            gap |= 4
         k += 1
     if nw:
         flags[0] = 1 | 2 | (flags[0] & 4)
-    return starts[:nw], ends[:nw], flags[:nw], masked
+    return starts[:nw], ends[:nw], flags[:nw], hashes[:nw]
+
+
+@njit(cache=True, nogil=True)
+def tokens(cp, table):
+    """``token_spans`` (without the hashes) and the code points with every character
+    outside a token replaced by a space (so ``str.split`` gives the tokens)."""
+    starts, ends, flags, _hashes = token_spans(cp, table)
+    masked = np.full(len(cp), 32, dtype=np.uint32)
+    for i in range(len(starts)):
+        for k in range(starts[i], ends[i]):
+            masked[k] = cp[k]
+    return starts, ends, flags, masked
 
 
 @njit(cache=True, nogil=True)
@@ -935,15 +971,14 @@ def _word_slot(cp, a, b, h, slots, ents, chars):
 
 @njit(cache=True, nogil=True)
 def page_codes(cp, table, slots, ents, chars):
-    """``tokens`` of a page and the cached ``_word_code`` of each token (-1: not cached,
+    """``token_spans`` of a page and the cached ``_word_code`` of each token (-1: not cached,
     for the Python code to compute and ``add_words``). The word strings themselves are
     never made here: the Python code slices the few it needs from the text."""
-    starts, ends, flags, _masked = tokens(cp, table)
+    starts, ends, flags, hashes = token_spans(cp, table)
     n = len(starts)
     codes = np.empty(n, dtype=np.int64)
     for i in range(n):
-        a, b = starts[i], ends[i]
-        s = _word_slot(cp, a, b, _word_hash(cp, a, b), slots, ents, chars)
+        s = _word_slot(cp, starts[i], ends[i], hashes[i], slots, ents, chars)
         e1 = slots[2 * s + 1]
         codes[i] = ents[np.int64(e1) - 1, 2] if e1 != 0 else -1
     return starts, ends, flags, codes
@@ -981,9 +1016,8 @@ def link_words(slots, ents, chars, first, last):
 @njit(cache=True, nogil=True)
 def decode_page(ids, case, brk, name_like, unk_pid, V, bigrams, compounds, examinable,
                 phrase_first, t_start, t_end, t_idx, t_strong, frequent, hash_mult,
-                hash_shift, first_id, last_id, inv, backoff, p, logp, log_ncap, log_nlow,
-                log_cap, log_low, cap, fanout, zipf, long3, params, susp, loose,
-                min_pair_count, max_options):
+                hash_shift, first_id, last_id, lm, cap, fanout, zipf, long3, params, susp,
+                loose, min_pair_count, max_options):
     """``find_sites`` then ``decode_runs`` (see both) in one call: the sites, candidates
     and runs never reach Python, which saves boxing them and passing them back in (two
     dozen arrays; each costs a call from Python some microseconds). Returns what
@@ -995,5 +1029,4 @@ def decode_page(ids, case, brk, name_like, unk_pid, V, bigrams, compounds, exami
                                 susp, loose, min_pair_count)
     return decode_runs(ids, case, brk, run_p, run_q, s_i, s_j, s_w, s_L, s_R, in_name, c_lo,
                        c_hi, tid, strong, c_left, c_right, expands, V, bigrams, compounds,
-                       inv, backoff, p, logp, log_ncap, log_nlow, log_cap, log_low, cap,
-                       fanout, zipf, long3, params, max_options)
+                       lm, cap, fanout, zipf, long3, params, max_options)

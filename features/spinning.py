@@ -46,7 +46,6 @@ import re
 import threading
 from collections.abc import Sequence
 from itertools import accumulate
-from operator import itemgetter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -57,7 +56,8 @@ from farmscore.config import models_dir
 from features.base import Extraction, Span
 from features.document import WORD_RE, Document
 from features.spin_lattice import (KEY_BITS, add_words, build_table, columns, decode_page,
-                                   decode_runs, find_sites, link_words, page_codes, tokens)
+                                   decode_runs, find_sites, link_words, lm_rows, page_codes,
+                                   tokens)
 
 REFERENCE_NAME = "spin_reference.npz"
 #: Decode runs with the compiled ``spin_lattice.decode_runs`` (False: the Python reference,
@@ -424,6 +424,8 @@ class _Tables:
     word_code: dict[str, int]       # page word -> its columns as one int (_word_code, lazy)
     word_key: dict[str, str]        # page word -> lm_key(word) (lazy)
     words: "_WordTable"             # word_code in compiled form (what _Context.of reads)
+    words_obj: np.ndarray           # ref.words as an object array, "" appended (index -1):
+                                    # a page's lm keys in one gather (_Context._finish)
     name_buckets: dict[tuple, list[tuple]]  # names_by_anchor's buckets of <= 400 names as
                                             # (name, lower-case words, their vocab ids)
     name_slots: dict[tuple[str, int], frozenset[int]]  # (skeleton, position) -> ids of the
@@ -482,7 +484,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                     examinable=examinable, phrase_first=phrase_first,
                     compound=frozenset(ckeys.tolist()),
                     has_strong=has_strong.tolist(), known_at={}, word_code={}, word_key={},
-                    words=_WordTable(),
+                    words=_WordTable(), words_obj=np.array(ref.words + [""], dtype=object),
                     tortured_first=frozenset(k.split(" ")[0] for k in ref.tortured),
                     tortured_pairs=_tortured_pairs(ref),
                     arr={}, compound_keys=ckeys, compound_pid=cpid,
@@ -499,6 +501,7 @@ def _tables(ref: SpinReference, min_pair_count: int, discount: float) -> _Tables
                                  axis=1).ravel()
         for name in ("log_ncap", "log_nlow", "log_cap", "log_low"):
             t.arr[name] = np.asarray(getattr(t, name), dtype=np.float64)
+        t.arr["lm"] = lm_rows(t.arr)
         t.arr["has_strong"] = has_strong
         # the frequent-pair filter as bits (512 KB: it stays in a core's cache)
         t.arr["frequent_bits"] = np.packbits(t.frequent, bitorder="little")
@@ -532,9 +535,8 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
     b = np.zeros(0, dtype=bool)
     A = t.arr
     decode_runs(i64, i64, b, i64, i64, i64, i64, i64, i64, i64, b, i64, i64, i64, b, i64, i64,
-                b, len(ref.words), A["bigrams"], A["compounds"], A["inv_count"],
-                A["backoff"], A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"],
-                A["log_low"], A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 6)
+                b, len(ref.words), A["bigrams"], A["compounds"], A["lm"], A["cap"], A["fanout"],
+                ref.zipf, A["long3"], np.zeros(13), 6)
     text = "Warm up"
     cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     tokens(cp, _char_classes())
@@ -553,9 +555,8 @@ def _compile_lattice(t: _Tables, ref: SpinReference) -> None:
                 np.ones(2, dtype=bool), np.zeros(2, dtype=bool), np.full(2, -1, dtype=np.int64),
                 len(ref.words), A["bigrams"], A["compounds"], t.examinable, t.phrase_first,
                 t.t_start, t.t_end, t.t_idx, t.t_strong, A["frequent_bits"], _HASH_MULT,
-                _HASH_SHIFT, A["first_id"], A["last_id"], A["inv_count"], A["backoff"],
-                A["p"], A["logp"], A["log_ncap"], A["log_nlow"], A["log_cap"], A["log_low"],
-                A["cap"], A["fanout"], ref.zipf, A["long3"], np.zeros(13), 0, 2, 3, 6)
+                _HASH_SHIFT, A["first_id"], A["last_id"], A["lm"], A["cap"], A["fanout"],
+                ref.zipf, A["long3"], np.zeros(13), 0, 2, 3, 6)
 
 
 def _originals(ref: SpinReference) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1171,7 +1172,7 @@ class SpinningExtractor:
         the sites, candidates and runs, then ``decode_runs``, ranking and Viterbi), the same
         computation as the numpy and Python code of ``_decode``; then the spans of the runs
         that gain."""
-        n = len(ctx.ids)
+        n = len(ctx.arr)
         if n < 2:
             return [], 0.0
         tab, ref = ctx.tab, ctx.ref
@@ -1190,9 +1191,8 @@ class SpinningExtractor:
             arr, ctx.case_arr, ctx.brk, ctx.name_like, unk_pid, ctx.V, A["bigrams"],
             A["compounds"], tab.examinable, tab.phrase_first, tab.t_start, tab.t_end,
             tab.t_idx, tab.t_strong, A["frequent_bits"], _HASH_MULT, _HASH_SHIFT,
-            A["first_id"], A["last_id"], A["inv_count"], A["backoff"], A["p"], A["logp"],
-            A["log_ncap"], A["log_nlow"], A["log_cap"], A["log_low"], A["cap"], A["fanout"],
-            ref.zipf, A["long3"], self._lattice_params(), self.suspicious_max_count,
+            A["first_id"], A["last_id"], A["lm"], A["cap"], A["fanout"], ref.zipf, A["long3"],
+            self._lattice_params(), self.suspicious_max_count,
             self.chain_max_count, self.min_pair_count, self.max_options)
         spans: list[Span] = []
         # (the sum in run order, as the Python reference adds the gains)
@@ -1478,7 +1478,8 @@ class SpinningExtractor:
         phrases = {k: t for k, t in ctx.confirmed.items() if len(k) == 2}
         if not phrases:
             return []
-        keys, ids, breaks = ctx.keys, ctx.ids, ctx.breaks
+        keys = ctx.keys
+        brk, wid = ctx.brk.item, ctx.arr.item  # (read at a few positions)
         cnt = ctx.cnt
         n = len(keys)
         starts = {s.start for s in taken}
@@ -1495,9 +1496,9 @@ class SpinningExtractor:
         for i in where:
             j = i + 2
             target = phrases.get((keys[i], keys[i + 1]))
-            if target is None or breaks[i + 1] or ctx.starts_a.item(i) in starts:
+            if target is None or brk(i + 1) or ctx.starts_a.item(i) in starts:
                 continue
-            if j >= n or breaks[j] or cnt(ids[j - 1], ids[j]) > self.suspicious_max_count:
+            if j >= n or brk(j) or cnt(wid(j - 1), wid(j)) > self.suspicious_max_count:
                 continue
             original = _match_case(ctx.words[i:j], " ".join(ctx.ref.words[t] for t in target))
             out.append(Span("spun_phrase", ctx.starts_a.item(i), ctx.ends_a.item(j - 1), "",
@@ -1538,7 +1539,7 @@ class SpinningExtractor:
     def _known_name_variants(self, ctx: "_Context", runs: list[list[int]]) -> list[Span]:
         """Spans of a run (3-7 words) that are a synonym or two away from a known name."""
         keys, words = ctx.keys, ctx.words
-        strong, ids = ctx.tab.has_strong, ctx.ids
+        strong, ids = ctx.tab.has_strong, ctx.arr
         out = []
         for run in runs:
             n = len(run)
@@ -1546,7 +1547,7 @@ class SpinningExtractor:
                 continue
             # a window matches only if it holds a word with a strong synonym
             last = n - 1  # (searched from the end: every run has such a word)
-            while not strong[ids[run[last]]]:
+            while not strong[ids.item(run[last])]:
                 last -= 1
             s = 0
             while s < n:
@@ -1698,8 +1699,8 @@ class SpinningExtractor:
 
         First the words of the runs with a strong synonym among them (none on most pages),
         then only the positions of those words and of those synonyms are paired."""
-        ids = ctx.ids
-        present = {ids[i] for run in runs for i in run}
+        item = ctx.arr.item  # (the runs hold a few dozen positions: no list of all ids)
+        present = {item(i) for run in runs for i in run}
         present.discard(-1)
         related: set[int] = set()
         for w in present:
@@ -1711,11 +1712,11 @@ class SpinningExtractor:
             return False
         keys = ctx.keys
         last = len(keys) - 1
-        pos = [i for run in runs for i in run if ids[i] in related]
+        pos = [i for run in runs for i in run if item(i) in related]
         for x in pos:
-            syn = self._strong_set(ctx, ids[x])
+            syn = self._strong_set(ctx, item(x))
             for y in pos:
-                if ids[y] in syn and (
+                if item(y) in syn and (
                         (x > 0 and y > 0 and keys[x - 1] == keys[y - 1])
                         or (x < last and y < last and keys[x + 1] == keys[y + 1])):
                     return True
@@ -1725,7 +1726,7 @@ class SpinningExtractor:
     def _tortured(self, ctx: "_Context") -> list[Span]:
         out = []
         table = ctx.ref.tortured
-        keys, breaks = ctx.keys, ctx.breaks
+        keys, brk = ctx.keys, ctx.brk
         n = len(keys)
         if n < 2:
             return out
@@ -1739,14 +1740,14 @@ class SpinningExtractor:
             first = tab.tortured_first
             starts = sorted(starts + [i for i in unknown if keys[i] in first])
         for i in starts:
-            if breaks[i + 1]:
+            if brk.item(i + 1):
                 continue
             entries = table.get(keys[i] + " " + keys[i + 1])
             if not entries:
                 continue
             for phrase, good in entries:
                 j = i + len(phrase)
-                if j <= n and tuple(keys[i:j]) == phrase and not any(breaks[i + 1:j]):
+                if j <= n and tuple(keys[i:j]) == phrase and not brk[i + 1:j].any():
                     out.append(Span("spun_phrase", ctx.starts_a.item(i), ctx.ends_a.item(j - 1), "",
                                     f"likely original: {good}; tortured phrase"))
         return out
@@ -1858,10 +1859,10 @@ class _PageWords(Sequence):
 
     def __getitem__(self, i):
         ctx, text = self._ctx, self._text
-        if isinstance(i, slice):
-            return [text[a:b]
-                    for a, b in zip(ctx.starts_a[i].tolist(), ctx.ends_a[i].tolist())]
-        return text[ctx.starts_a.item(i):ctx.ends_a.item(i)]
+        a, b = ctx.starts_a.item, ctx.ends_a.item
+        if isinstance(i, slice):  # (a span's words: one to a few; no array slices)
+            return [text[a(k):b(k)] for k in range(*i.indices(len(ctx.starts_a)))]
+        return text[a(i):b(i)]
 
 
 class _Context:
@@ -1869,15 +1870,16 @@ class _Context:
 
     The per-word columns are numpy arrays (``arr`` ids, ``brk`` breaks, ``case_arr`` case
     observations with -1 appended, ``name_like``, ``starts_a``/``ends_a``/``flags_a``);
-    the Python lists the rest of the code indexes one word at a time (``ids``, ``breaks``,
-    ``keys``, ``words``) are made once, the others (``case``, ``flags``, ``starts``,
-    ``ends``) on first use.
+    of the Python sequences the rest of the code indexes one word at a time, ``keys`` and
+    ``words`` are made once, the lists (``ids``, ``breaks``, ``case``, ``flags``,
+    ``starts``, ``ends``) on first use: the compiled decoder needs none of them, and the
+    Python code on a typical page reads a few dozen positions (from the arrays).
     """
 
-    __slots__ = ("ref", "tab", "words", "keys", "ids", "breaks", "bigram", "V", "confirmed",
+    __slots__ = ("ref", "tab", "words", "keys", "bigram", "V", "confirmed",
                  "emits", "stride", "arr", "brk", "case_arr", "name_like", "name_runs",
-                 "unk_phrase", "tort", "unk_pair", "rare",
-                 "starts_a", "ends_a", "flags_a", "_case", "_flags", "_starts", "_ends")
+                 "unk_phrase", "tort", "unk_pair", "rare", "starts_a", "ends_a", "flags_a",
+                 "_ids", "_breaks", "_case", "_flags", "_starts", "_ends")
 
     def __init__(self, ref: SpinReference, tab: _Tables, words: list[str],
                  starts: np.ndarray, ends: np.ndarray, flags: np.ndarray, keys: tuple[str, ...],
@@ -1886,8 +1888,6 @@ class _Context:
         self.ref, self.tab, self.words, self.keys = ref, tab, words, keys
         self.starts_a, self.ends_a, self.flags_a = starts, ends, flags
         self.arr, self.case_arr, self.brk, self.name_like = ids, case, brk, name_like
-        self.ids: list[int] = ids.tolist()
-        self.breaks: list[bool] = brk.tolist()
         self.bigram = ref.bigram
         self.V = len(ref.words)
         #: observed word keys -> original ids of swaps flagged on this page
@@ -1897,12 +1897,26 @@ class _Context:
         self.stride = len(starts) + 2
         #: the capitalised runs (``capitalised_runs``) with a word that has a strong synonym
         self.name_runs = name_runs
-        self._case = self._flags = self._starts = self._ends = None
+        self._ids = self._breaks = self._case = self._flags = self._starts = self._ends = None
         #: positions i where (i, i + 1) is a phrase's first word then an unknown word,
         #: a known pair starting a tortured phrase, a pair with an unknown word
         self.unk_phrase = self.tort = self.unk_pair = _NO_INTS
         #: _rare_synonym_frac of the page
         self.rare = 0.0
+
+    @property
+    def ids(self) -> list[int]:
+        """Per word: its vocabulary id, -1 if unknown (``arr`` as a list)."""
+        if self._ids is None:
+            self._ids = self.arr.tolist()
+        return self._ids
+
+    @property
+    def breaks(self) -> list[bool]:
+        """Per word: a break (``_BREAK_RE``) before it (``brk`` as a list)."""
+        if self._breaks is None:
+            self._breaks = self.brk.tolist()
+        return self._breaks
 
     @property
     def case(self) -> list[int]:
@@ -2002,7 +2016,7 @@ class _Context:
         # lm keys: a known word's key is its vocabulary entry (one C-level gather), an
         # unknown word's comes from the cache
         if len(words) > 1:
-            keys = list(itemgetter(*ctx.ids)(ref.words))
+            keys = tab.words_obj[ids].tolist()
             unk = (ids < 0).nonzero()[0]
             for i, a, b in zip(unk.tolist(), starts[unk].tolist(), ends[unk].tolist()):
                 w = text[a:b]  # (== words[i]: offsets index the text)

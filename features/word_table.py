@@ -81,13 +81,15 @@ def word_table(cp, cls, low):
     points (all below 65536); see the module docstring. ``ok`` is False, and the other
     outputs meaningless, when a word holds a character without a per-character lower case.
 
-    Ids come from an open-addressing hash table over the lower-case code points, compared
-    exactly with the first occurrence's: equal ids iff equal lower-case words."""
+    Ids come from an open-addressing hash table over the lower-case code points (each
+    word hashed while it is read, not in a second pass), compared exactly with the first
+    occurrence's: equal ids iff equal lower-case words."""
     n = len(cp)
     cap = n // 2 + 1
     starts = np.empty(cap, dtype=np.int64)
     ends = np.empty(cap, dtype=np.int64)
     upper = np.empty(cap, dtype=np.uint8)
+    hashes = np.empty(cap, dtype=np.int64)
     nw = 0
     k = 0
     while k < n:
@@ -97,8 +99,10 @@ def word_table(cp, cls, low):
         starts[nw] = k
         has_low = False
         has_up = False
+        h = 0
         while k < n:
-            b = cls[cp[k]]
+            c = cp[k]
+            b = cls[c]
             if b & C_WORD:
                 pass
             elif b & C_APOS and k + 1 < n and cls[cp[k + 1]] & C_WORD:
@@ -109,12 +113,15 @@ def word_table(cp, cls, low):
                 has_low = True
             elif b & C_UPPER:
                 has_up = True
-            if low[cp[k]] == NO_LOWER:
+            lc = low[c]
+            if lc == NO_LOWER:
                 return (starts[:0], ends[:0], starts[:0], upper[:0], np.empty(0, np.uint32),
                         False)
+            h = h * 1000003 + np.int64(lc)
             k += 1
         ends[nw] = k
         upper[nw] = 1 if (has_up and not has_low) else 0
+        hashes[nw] = h
         nw += 1
     size = 16
     while size < 2 * nw:
@@ -129,10 +136,7 @@ def word_table(cp, cls, low):
     for w in range(nw):
         s = starts[w]
         e = ends[w]
-        h = 0
-        for j in range(s, e):
-            h = h * 1000003 + np.int64(low[cp[j]])
-        slot = ((h * _MULT) >> 32) & mask
+        slot = ((hashes[w] * _MULT) >> 32) & mask
         while True:
             other = slot_word[slot]
             if other == -1:
