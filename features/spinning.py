@@ -31,7 +31,7 @@ one compact file, ``models/spin_reference.npz`` (built by
 
 Speed: the per-page work (tokenising, per-word columns, the site and candidate search,
 ranking and Viterbi decoding) runs in compiled passes (``features/spin_lattice.py``,
-numba), about 0.85 ms per 5 KB article with the rest; word strings are made only for the
+numba), about 0.45 ms per 5 KB article with the rest (`bench/bench_score.py`); word strings are made only for the
 words new to the process and the few a span or name needs; the names, tortured phrases and
 span text stay in Python. The Python and numpy code those passes replaced is kept as the reference
 (``_USE_COMPILED = False``) and gives the same features and spans.
