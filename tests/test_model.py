@@ -96,14 +96,14 @@ def test_seed_004_quality_is_fine(seeds, model):
 
 
 #: Where the shipped model stops short of the issue's "low originality" on real farm pages:
-#: the real rewrites 002 and 003 score below 0.5 (more likely copied than not: the "suspect"
-#: threshold) but not past the "farm" threshold, which model 1.6.0 sets at P(copied) >= ~0.95
-#: to keep the verdict's false positives on clean pages under 1 %. Strict: the day they pass,
+#: the real rewrite 003 (a generated summary under template headings) scores below 0.5 (more
+#: likely copied than not: the "suspect" threshold) but not past the "farm" threshold, which
+#: the model sets to keep the verdict's false positives on clean pages under 1 %
+#: (``python -m training.rewrite_gap`` shows why it is hard). Strict: the day it passes,
 #: this must go.
 FARM_THRESHOLD_GAP = pytest.mark.xfail(strict=True, reason=(
-    "known gap (issue 5 left open): real rewrites (002 a translation round trip with its names "
-    "and quotes reworded, 003 a generated summary under template headings) score 'suspect' "
-    "(< 0.5), not past the 'farm' threshold"))
+    "known gap (issue 5): the real rewrite 003 (a generated summary under template headings) "
+    "scores 'suspect' (< 0.5), not past the 'farm' threshold"))
 
 
 def _originality_verdict(model, rec) -> str:
@@ -114,8 +114,8 @@ def _originality_verdict(model, rec) -> str:
 
 
 def test_seed_001_low_originality_without_the_source(seeds, model):
-    """Spinning alone, no index: past the "farm" threshold (model 1.6.0: 0.0474 against
-    0.0509, a narrow margin)."""
+    """Spinning alone, no index: past the "farm" threshold (model 1.7.0: 0.0234 against
+    0.0479; 1.6.0: 0.0474 against 0.0509)."""
     rec = build_scorer().score(seeds["001"], "001", explain=True)
     assert _originality_verdict(model, rec) == "farm", rec["originality"]
     assert "spinning" in top_families(rec["contributions"]["originality"])
@@ -129,8 +129,7 @@ def test_seeds_name_their_source_when_indexed(seeds, scorer_with_source):
 
 @pytest.mark.parametrize("seed,reasons,level", [
     ("001", {"originality", "spinning"}, "farm"),
-    ("002", {"originality"}, "suspect"),
-    pytest.param("002", {"originality"}, "farm", marks=FARM_THRESHOLD_GAP),
+    ("002", {"originality"}, "farm"),
     ("003", {"originality"}, "suspect"),
     pytest.param("003", {"originality"}, "farm", marks=FARM_THRESHOLD_GAP),
     ("004", {"originality"}, "farm"),
@@ -156,3 +155,20 @@ def test_clean_originals_mostly_ok(clean_originals, model):
     arts = clean_originals[::10]
     farm = sum(scorer.score(a.text, a.id)["verdict"] == "farm" for a in arts)
     assert farm <= 0.02 * len(arts) + 1
+
+
+def test_short_clean_pages_are_not_farms(clean_originals, shared_data):
+    """A short page is nobody's copy for being short. Model 1.6.0, trained on clean pages of
+    100+ words only, called 23 % of real Reuters wire items of under 100 words "farm", and 99 %
+    of the 60-word openings of BBC originals; the simulator's clean briefs fixed that (1.7.0:
+    0-2 %, ``README``). Reuters items under 150 words are in no training or test set; the
+    openings are of the false-positive sample (half of it Reuters, a collection no model
+    trains on)."""
+    from training.corpus import reuters_articles
+
+    scorer = build_scorer()
+    wire = [a.text for a in reuters_articles() if 30 <= len(a.text.split()) < 150][:150]
+    openings = [" ".join(a.text.split()[:60]) for a in clean_originals[::10]]
+    for name, texts in (("wire items", wire), ("openings", openings)):
+        farm = sum(scorer.score(t)["verdict"] == "farm" for t in texts)
+        assert farm <= 0.04 * len(texts), (name, farm, len(texts))

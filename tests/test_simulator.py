@@ -190,3 +190,22 @@ def test_loose_rewrites_keep_their_sources_numbers(kits, bbc, monkeypatch):
             names.append(s.facts)
     assert len(shares) >= 10
     assert np.median(shares) >= 0.75 and np.median(shares) > np.median(names), (np.median(shares), np.median(names))
+
+
+def test_briefs_are_short_clean_openings(bbc, kits):
+    """A brief is the opening of its article in whole sentences, 25-150 words (fewer only if
+    the first sentence alone is longer), labelled clean: a short page that is nobody's copy."""
+    from training.simulator import BRIEF_PROB, brief, sentences
+
+    for i, a in enumerate(bbc):
+        text = brief(a.text, random.Random(i))
+        body = text.split("\n\n")[-1]
+        first = sentences(a.body.split("\n\n")[0])[0]
+        assert body.startswith(first), a.id
+        assert body in a.text.replace("\n\n", " "), a.id  # consecutive sentences, unchanged
+        assert len(body.split()) <= 150 or body == first, (a.id, len(body.split()))
+    pages = list(Simulator().pages(bbc, "train", kits["train"], indexed=lambda _: True))
+    briefs = [p for p in pages if p.hard_negative == "brief"]
+    assert briefs and all(p.id.endswith("#clean-brief") and not p.unoriginal and not p.quality_bad
+                          for p in briefs)
+    assert abs(len(briefs) / len(bbc) - BRIEF_PROB) < 0.2

@@ -45,7 +45,8 @@ WORK_DIR = REPO_ROOT / ".cache" / "farmscore-train"
 #: 6: loose rewrites (names drift, more borrowed facts, fewer verbatim quotes).
 #: 7: loose rewrites keep no sentence word for word.
 #: 8: loose rewrites keep every number (borrowed facts replace names only).
-DATASET_VERSION = 8
+#: 9: clean briefs (an original's opening, 25-150 words).
+DATASET_VERSION = 9
 #: Share of indexed stories whose indexed text is an earlier, shorter version.
 EARLIER_VERSION_SHARE = 0.3
 

@@ -448,6 +448,32 @@ def legit_ending(text: str, rng: random.Random, related_title: str) -> tuple[str
     return join(pars, "\n\n"), kind
 
 
+#: Share of originals that also appear as a *brief*: a clean page that is short.
+BRIEF_PROB = 0.3
+
+
+def brief(text: str, rng: random.Random) -> str:
+    """The article's opening, 25-150 words (whole sentences, the title half the time), as a
+    news brief, a feed excerpt or a short wire item shows it.
+
+    Why: every clean original in the training data is a full article of 100+ words, while
+    farms that summarise are short, so without these a model learns "short means copied"
+    (model 1.6.0 called 99 % of BBC openings of 60 words "farm"). Crawlers see many short
+    pages that are nobody's copy."""
+    pars = paragraphs(text)
+    title, body = (pars[0], pars[1:]) if len(pars) > 1 else ("", pars)
+    target = rng.randint(25, 150)
+    out: list[str] = []
+    n = 0
+    for s in (s for p in body for s in sentences(p)):
+        if out and n + len(s.split()) > target:
+            break
+        out.append(s)
+        n += len(s.split())
+    head = [title] if title and rng.random() < 0.5 else []
+    return join(head + [" ".join(out)], "\n\n")
+
+
 # ---- the simulator --------------------------------------------------------------------------
 def stable_rng(*parts: str) -> random.Random:
     return random.Random(int(hashlib.sha1("|".join(parts).encode()).hexdigest()[:12], 16))
@@ -459,7 +485,8 @@ class Simulator:
 
     Parameters: ``farms_per_original`` farm pages per original; ``mix_prob`` the chance of a
     second technique (and ``mix_prob ** 2`` of a third); ``hard_negative_prob`` the chance of
-    a legitimate-ending variant beside each clean original.
+    a legitimate-ending variant beside each clean original (and ``BRIEF_PROB`` of its
+    opening alone, :func:`brief`).
     """
 
     farms_per_original: int = 3
@@ -480,6 +507,10 @@ class Simulator:
                 other = originals[rng.randrange(len(originals))]
                 text, kind = legit_ending(a.text, rng, other.title if other.category == a.category else a.title)
                 yield FarmPage(f"{a.id}#clean-{kind}", text, a.source, None, (), split, hard_negative=kind)
+            brng = stable_rng("brief", a.id)  # its own stream: the other pages stay as they were
+            if brng.random() < BRIEF_PROB:
+                yield FarmPage(f"{a.id}#clean-brief", brief(a.text, brng), a.source, None, (), split,
+                               hard_negative="brief")
             known = indexed(a.id)
             for k in range(self.farms_per_original):
                 techs = self.choose(rng, known)
