@@ -49,6 +49,9 @@ class OriginalityExtractor:
         # on the same subject but other events shares names and few numbers.
         "orig_numbers_in_source",  # share of the page's distinct numbers in the source
         "orig_numbers_shared",  # log(1 + how many): is the share above telling?
+        # schema 4: a rewrite retells its source, reusing most of its content vocabulary in
+        # new sentences; a follow-up story reuses the words of its background only
+        "orig_source_terms_in_page",  # share of the source's rarer content words on the page
     )
 
     def __init__(self, index: "Index | str | None" = None, copy_threshold: float = 0.5,
@@ -124,6 +127,7 @@ class OriginalityExtractor:
             "orig_quote_shingles": math.log1p(s.quote_shingles),
             "orig_numbers_in_source": s.numbers_in_source,
             "orig_numbers_shared": math.log1p(s.numbers_shared),
+            "orig_source_terms_in_page": s.source_terms_in_page,
         })
         source = src.to_source()
         source["matched"] = source["matched"][: self.max_evidence]

@@ -39,6 +39,11 @@ IMMUTABLE_WORDS = 5
 QUOTE_WORDS = 3
 #: nnq items this close (in item order) form a pair.
 PAIR_WINDOW = 4
+#: Content words at least this rare (6.5 minus the Zipf frequency: "tariff" 2.7, "officials"
+#: 1.9, "said" 0.3) are a page's *terms*, stored so that a query can ask how much of a
+#: candidate's vocabulary it retells (see :func:`term_hashes`).
+TERM_MIN_RARITY = 1.5
+_TERM_SUFFIXES = ("'s", "ies", "ing", "ed", "es", "s", "ly")
 
 _MIX1 = np.uint64(0xFF51AFD7ED558CCD)
 _MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -83,6 +88,37 @@ def name_weight(word: str) -> float:
     f = _word_frequencies().get(word)
     zipf = math.log10(f) + 9.0 if f else 0.0
     return max(0.5, 6.5 - zipf)
+
+
+def term_stem(word: str) -> str:
+    """A crude stem of a lower-cased word: one plural, tense or adverb ending off, then at
+    most 7 letters ("tariffs" and "tariff", "threatened" and "threatens" agree). A retelling
+    changes word forms; it rarely changes a word's first seven letters."""
+    for suf in _TERM_SUFFIXES:
+        if word.endswith(suf) and len(word) - len(suf) >= 4:
+            word = word[: -len(suf)]
+            break
+    return word[:7]
+
+
+@lru_cache(maxsize=1 << 17)
+def _term_hash(word: str) -> int:
+    """Hash of a lower-cased word's stem if it is a term (alphabetic, not a function word,
+    rare enough), else -1."""
+    if not word.isalpha() or word in stop_words() or name_weight(word) < TERM_MIN_RARITY:
+        return -1
+    return zlib.crc32(("t:" + term_stem(word)).encode("utf-8"))
+
+
+def term_hashes(lower: list[str]) -> np.ndarray:
+    """The page's terms (see ``TERM_MIN_RARITY``) as sorted unique uint32 hashes.
+
+    Why: a rewrite, a translation or a summary *retells* its source, so it reuses most of the
+    source's content vocabulary in new sentences, where word shingles and immutables die.
+    A follow-up story on the same subject reuses only its background paragraphs' words.
+    """
+    h = np.fromiter(map(_term_hash, lower), dtype=np.int64, count=len(lower))
+    return np.unique(h[h >= 0]).astype(np.uint32)
 
 
 def word_hash(word: str) -> int:
@@ -307,7 +343,7 @@ def unique_weights(hashes: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray,
 class Fingerprint:
     """Everything the index stores about a page, and (query side) what evidence needs.
 
-    Stored: ``text_hash``, ``n_words`` and the four sorted unique hash sets. The rest is
+    Stored: ``text_hash``, ``n_words`` and the five sorted unique hash sets. The rest is
     kept only for the page being queried, to weigh shared facts and point at matched text.
     """
 
@@ -317,6 +353,7 @@ class Fingerprint:
     immutables: np.ndarray
     nnq: np.ndarray
     pairs: np.ndarray
+    terms: np.ndarray
     # query side only
     nnq_w: np.ndarray | None = None  # weights aligned with ``nnq``
     pairs_w: np.ndarray | None = None
@@ -347,7 +384,7 @@ def fingerprint(doc: Document | str, keep_positions: bool = False) -> Fingerprin
     pairs_h, pairs_w = unique_weights(ph, pw)
     fp = Fingerprint(text_hash=text_hash(norm), n_words=len(tok.lower),
                      shingles=np.unique(sh_seq), immutables=np.unique(im_seq),
-                     nnq=nnq_h, pairs=pairs_h)
+                     nnq=nnq_h, pairs=pairs_h, terms=term_hashes(tok.lower))
     if keep_positions:
         fp.nnq_w, fp.pairs_w = nnq_w, pairs_w
         fp.tokens, fp.sh_seq, fp.im_seq, fp.im_words, fp.nnq_occ = tok, sh_seq, im_seq, im_words, occ
@@ -371,11 +408,11 @@ def quote_items(occ: NNQ, tok: Tokens) -> np.ndarray:
 
 
 # ---- storage form ------------------------------------------------------------------
-_SETS = ("shingles", "immutables", "nnq", "pairs")
+_SETS = ("shingles", "immutables", "nnq", "pairs", "terms")
 
 
 def pack_sets(fp: Fingerprint) -> bytes:
-    """The four hash sets as one blob: 4 little-endian uint32 lengths, then the hashes."""
+    """The five hash sets as one blob: 5 little-endian uint32 lengths, then the hashes."""
     arrays = [getattr(fp, name).astype("<u4", copy=False) for name in _SETS]
     head = np.asarray([len(a) for a in arrays], dtype="<u4")
     return head.tobytes() + b"".join(a.tobytes() for a in arrays)
@@ -383,8 +420,11 @@ def pack_sets(fp: Fingerprint) -> bytes:
 
 def unpack_sets(blob: bytes) -> dict[str, np.ndarray]:
     """Inverse of :func:`pack_sets` (raises ``ValueError`` on a truncated blob)."""
-    head = np.frombuffer(blob, dtype="<u4", count=4)
-    body = np.frombuffer(blob, dtype="<u4", offset=16)
+    k = len(_SETS)
+    if len(blob) < 4 * k or len(blob) % 4:
+        raise ValueError("fingerprint blob has the wrong length")
+    head = np.frombuffer(blob, dtype="<u4", count=k)
+    body = np.frombuffer(blob, dtype="<u4", offset=4 * k)
     if int(head.sum()) != len(body):
         raise ValueError("fingerprint blob has the wrong length")
     out, pos = {}, 0

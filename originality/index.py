@@ -60,7 +60,7 @@ from originality.matching import (
 from originality.store import PageRow, RedisStore, SQLiteStore
 
 FORMAT = "farmscore-originality"
-VERSION = "2"  # 2: names on heading lines are not names; possessives folded
+VERSION = "3"  # 2: names on heading lines are not names; possessives folded; 3: terms stored
 _TAG_BAND, _TAG_IMM, _TAG_PAIR = 1, 2, 3
 _MAX_EVIDENCE = 10
 _COUNT = operator.itemgetter(1)

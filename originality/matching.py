@@ -63,6 +63,7 @@ class Scores:
     numbers: int = 0  # distinct numbers on the page (query side only)
     numbers_shared: int = 0  # how many of them the candidate has
     numbers_in_source: float = 0.0  # their share
+    source_terms_in_page: float = 0.0  # share of the candidate's content terms on the page
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,6 +114,9 @@ def score(q: Fingerprint, c: dict[str, np.ndarray]) -> Scores:
     s.numbers = len(numbers)
     s.numbers_shared = len(_shared(numbers, c["nnq"]))
     s.numbers_in_source = _ratio(s.numbers_shared, s.numbers)
+    # a rewrite retells its source: most of the source's content vocabulary comes back in
+    # new sentences; a follow-up story reuses only the words of its background paragraphs
+    s.source_terms_in_page = _ratio(len(_shared(q.terms, c["terms"])), len(c["terms"]))
     return s
 
 

@@ -15,6 +15,7 @@ import re
 import sqlite3
 import uuid
 
+import numpy as np
 import pytest
 
 from features.document import Document
@@ -500,7 +501,8 @@ def test_numbers_tell_a_rewrite_from_another_story_on_the_same_subject(tmp_path)
     from originality.matching import score
 
     src = fingerprint(preview)
-    sets = {"shingles": src.shingles, "immutables": src.immutables, "nnq": src.nnq, "pairs": src.pairs}
+    sets = {"shingles": src.shingles, "immutables": src.immutables, "nnq": src.nnq, "pairs": src.pairs,
+            "terms": src.terms}
     rw = score(fingerprint(rewrite, keep_positions=True), sets)
     rp = score(fingerprint(report, keep_positions=True), sets)
     assert (rw.numbers, rw.numbers_shared, rw.numbers_in_source) == (6, 6, 1.0)  # 26 1400 7 8 20 14
@@ -513,5 +515,44 @@ def test_numbers_tell_a_rewrite_from_another_story_on_the_same_subject(tmp_path)
     index.close()
     assert feats["orig_has_match"] == 1.0 and feats["orig_numbers_in_source"] == 1.0
     assert feats["orig_numbers_shared"] == pytest.approx(math.log1p(6))
+    assert feats["orig_source_terms_in_page"] == pytest.approx(rw.source_terms_in_page)
+    assert rw.source_terms_in_page > rp.source_terms_in_page  # the rewrite retells more
     none = OriginalityExtractor(index=None).extract(Document.from_text(rewrite)).features
     assert none["orig_numbers_in_source"] == none["orig_numbers_shared"] == 0.0
+
+
+def test_source_terms_tell_a_retelling_from_a_follow_up(tmp_path):
+    """A retelling keeps its source's content words in sentences of its own; a follow-up on
+    the same subject shares the names and its background's words, not the rest."""
+    from originality.fingerprints import term_hashes, term_stem
+    from originality.matching import score
+
+    source = ("Officials from both countries met in Kuala Lumpur to ease escalating trade tensions. "
+              "Washington threatened tariffs on goods after Beijing tightened export controls on "
+              "magnets and minerals. The meeting venue, a skyscraper, was confirmed only when the "
+              "delegations began arriving; negotiators hope to revive a fragile truce.")
+    retold = ("Trade tensions were escalating when officials of the two countries met in Kuala "
+              "Lumpur. Beijing had tightened its export controls on minerals and magnets, and "
+              "Washington answered with threatened tariffs on its goods. Delegations arriving at "
+              "the skyscraper confirmed the venue; the negotiators hope the fragile truce revives.")
+    follow_up = ("Officials from both countries signed a grain agreement in Kuala Lumpur on Monday. "
+                 "Farmers welcomed the purchases, which analysts called modest, while shipping "
+                 "companies expect busier ports before the harvest ends.")
+    assert term_stem("tariffs") == term_stem("tariff") and term_stem("threatened") == term_stem("threatens")
+    terms = term_hashes("the officials said that tariffs on magnets".split())
+    assert len(terms) == 3 and list(terms) == sorted(terms)  # officials, tariffs, magnets
+    src = fingerprint(source)
+    sets = {"shingles": src.shingles, "immutables": src.immutables, "nnq": src.nnq,
+            "pairs": src.pairs, "terms": src.terms}
+    retelling = score(fingerprint(retold, keep_positions=True), sets)
+    other = score(fingerprint(follow_up, keep_positions=True), sets)
+    assert retelling.shingle_in_source < 0.2  # hardly a 5-word run in common
+    assert retelling.source_terms_in_page >= 0.8
+    assert other.source_terms_in_page <= 0.3
+    # the terms are stored with the other sets (index version 3) and read back unchanged
+    from originality.fingerprints import pack_sets, unpack_sets
+
+    back = unpack_sets(pack_sets(src))
+    assert np.array_equal(back["terms"], src.terms) and np.array_equal(back["pairs"], src.pairs)
+    with pytest.raises(ValueError):
+        unpack_sets(pack_sets(src)[:-4])

@@ -63,7 +63,7 @@ def _rewrite_overlap(bbc, kit) -> tuple[float, float]:
         src = fingerprint(a.text)
         s = score(fingerprint(page, keep_positions=True),
                   {"shingles": src.shingles, "immutables": src.immutables, "nnq": src.nnq,
-                   "pairs": src.pairs})
+                   "pairs": src.pairs, "terms": src.terms})
         facts.append(s.facts)
         shingles.append(s.shingle_in_source)
     return float(np.median(facts)), float(np.median(shingles))
@@ -184,7 +184,7 @@ def test_loose_rewrites_keep_their_sources_numbers(kits, bbc, monkeypatch):
         src = fingerprint(a.text)
         s = score(fingerprint(rewrite(a.text, random.Random(i), kits["train"]), keep_positions=True),
                   {"shingles": src.shingles, "immutables": src.immutables, "nnq": src.nnq,
-                   "pairs": src.pairs})
+                   "pairs": src.pairs, "terms": src.terms})
         if s.numbers >= 3:
             shares.append(s.numbers_in_source)
             names.append(s.facts)

@@ -46,7 +46,8 @@ WORK_DIR = REPO_ROOT / ".cache" / "farmscore-train"
 #: 7: loose rewrites keep no sentence word for word.
 #: 8: loose rewrites keep every number (borrowed facts replace names only).
 #: 9: clean briefs (an original's opening, 25-150 words).
-DATASET_VERSION = 9
+#: 10: index version 3 (content terms stored) and the orig_source_terms_in_page feature.
+DATASET_VERSION = 10
 #: Share of indexed stories whose indexed text is an earlier, shorter version.
 EARLIER_VERSION_SHARE = 0.3
 
