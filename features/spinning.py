@@ -1865,6 +1865,26 @@ class _PageWords(Sequence):
         return text[a(i):b(i)]
 
 
+class _ListOnFirstUse:
+    """A per-word column of :class:`_Context` as a Python list, made from its numpy array
+    (``array``, without its last element with ``drop_last``) on first use and kept in the
+    slot ``store``: the compiled decoder needs none of these lists, and the Python code on a
+    typical page reads a few dozen positions, from the arrays."""
+
+    def __init__(self, array: str, store: str, drop_last: bool = False):
+        self.array, self.store, self.drop_last = array, store, drop_last
+
+    def __get__(self, ctx: "_Context | None", owner: type | None = None):
+        if ctx is None:
+            return self
+        got = getattr(ctx, self.store)
+        if got is None:
+            column = getattr(ctx, self.array)
+            got = (column[:-1] if self.drop_last else column).tolist()
+            setattr(ctx, self.store, got)
+        return got
+
+
 class _Context:
     """Everything one page's scoring needs, computed once.
 
@@ -1904,45 +1924,16 @@ class _Context:
         #: _rare_synonym_frac of the page
         self.rare = 0.0
 
-    @property
-    def ids(self) -> list[int]:
-        """Per word: its vocabulary id, -1 if unknown (``arr`` as a list)."""
-        if self._ids is None:
-            self._ids = self.arr.tolist()
-        return self._ids
-
-    @property
-    def breaks(self) -> list[bool]:
-        """Per word: a break (``_BREAK_RE``) before it (``brk`` as a list)."""
-        if self._breaks is None:
-            self._breaks = self.brk.tolist()
-        return self._breaks
-
-    @property
-    def case(self) -> list[int]:
-        """Per word: 1 capitalised mid-sentence, 0 lower case, -1 unknown (_case_of)."""
-        if self._case is None:
-            self._case = self.case_arr[:-1].tolist()
-        return self._case
-
-    @property
-    def flags(self) -> list[int]:
-        """Per word: the break / sentence / newline bits of the gap before it."""
-        if self._flags is None:
-            self._flags = self.flags_a.tolist()
-        return self._flags
-
-    @property
-    def starts(self) -> list[int]:
-        if self._starts is None:
-            self._starts = self.starts_a.tolist()
-        return self._starts
-
-    @property
-    def ends(self) -> list[int]:
-        if self._ends is None:
-            self._ends = self.ends_a.tolist()
-        return self._ends
+    #: per word: its vocabulary id, -1 if unknown
+    ids = _ListOnFirstUse("arr", "_ids")
+    #: per word: a break (``_BREAK_RE``) before it
+    breaks = _ListOnFirstUse("brk", "_breaks")
+    #: per word: 1 capitalised mid-sentence, 0 lower case, -1 unknown (_case_of)
+    case = _ListOnFirstUse("case_arr", "_case", drop_last=True)
+    #: per word: the break / sentence / newline bits of the gap before it
+    flags = _ListOnFirstUse("flags_a", "_flags")
+    starts = _ListOnFirstUse("starts_a", "_starts")
+    ends = _ListOnFirstUse("ends_a", "_ends")
 
     @classmethod
     def of(cls, text: str, ref: SpinReference, tab: _Tables) -> "_Context":

@@ -385,13 +385,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                                "reason": exc.reason}}
         items = [it for _, it in todo]
         if items:
-            if state.helpers is not None:
-                helpers = state.helpers
-                scored = await _run(lambda flag: helpers.score(state.scorer, items, explain, include_text,
-                                                               flag.is_set, s.batch_threads), deadline, "batch")
-            else:
-                scored = await _run(lambda flag: score_items(state.scorer, items, explain, include_text,
-                                                             flag.is_set, s.batch_threads), deadline, "batch")
+            # the same call with or without helper processes sharing the pages
+            score_batch = state.helpers.score if state.helpers is not None else score_items
+            scored = await _run(lambda flag: score_batch(state.scorer, items, explain, include_text,
+                                                         flag.is_set, s.batch_threads), deadline, "batch")
             for (i, _), rec in zip(todo, scored):
                 results[i] = rec
         n_err = 0

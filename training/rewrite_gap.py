@@ -30,25 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
-from originality.fingerprints import _word_frequencies, stop_words
+from originality.fingerprints import _word_frequencies, stop_words, term_stem
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+|\d[\d.,]*")
-_SUFFIXES = ("'s", "ies", "ing", "ed", "es", "s", "ly")
 MEASURES = ("shingles", "facts", "aligned", "covered")
 
 
 def _stem(word: str) -> str:
-    """A crude stem (plural, tense and adverb endings off, at most 7 letters): enough to
-    match "tariffs" with "tariff" and "threatened" with "threatens"."""
+    """The index's crude stem (:func:`~originality.fingerprints.term_stem`), numbers whole."""
     w = word.lower().replace("’", "'")
-    if w[0].isdigit():
-        return w
-    for suf in _SUFFIXES:
-        if w.endswith(suf) and len(w) - len(suf) >= 4:
-            w = w[: -len(suf)]
-            break
-    return w[:7]
+    return w if w[0].isdigit() else term_stem(w)
 
 
 def _rarity(word: str) -> float:
