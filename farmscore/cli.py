@@ -82,9 +82,15 @@ def iter_jsonl(stream: Iterator[str | UnicodeDecodeError]) -> Iterator[tuple[int
             yield n, pid if not isinstance(pid, (dict, list)) else None, None, \
                 {"code": "field", "reason": f"line {n}: 'id' is required (a string or number)"}
             continue
-        text = obj.get("text")
+        text, html = obj.get("text"), obj.get("html")
+        if text is None and isinstance(html, str):
+            # the same record contract as the API: HTML becomes the visible text, chrome and all
+            from serving.html import html_to_text
+
+            text = html_to_text(html)
         if not isinstance(text, str):
-            yield n, pid, None, {"code": "field", "reason": f"line {n}: 'text' must be a string"}
+            yield n, pid, None, {"code": "field",
+                                 "reason": f"line {n}: 'text' (or 'html') must be a string"}
             continue
         yield n, pid, text, None
 

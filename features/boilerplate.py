@@ -33,7 +33,10 @@ from itertools import compress
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
+
 from features.base import Extraction, Span
+from features.line_model import LineModel
 from farmscore.config import models_dir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -321,6 +324,12 @@ def norm_key(text: str) -> str:
 
 
 @lru_cache(maxsize=4)
+def line_model(path: str | None = None) -> LineModel:
+    """The shipped line classifier, one per process and path (its cache is shared)."""
+    return LineModel(path)
+
+
+@lru_cache(maxsize=4)
 def load_templates(path: str | None = None) -> tuple[dict[str, str], dict[str, str], int]:
     """(whole-line key -> family, inner phrase -> family, longest phrase in words).
 
@@ -396,16 +405,26 @@ class BoilerplateExtractor:
     """
 
     family: ClassVar[str] = "boilerplate"
+    #: The learned line classifier's page summary (``features.line_model``): chrome lines,
+    #: soft per-family counts, the strongest disclaimer / comment-form line, the trailing
+    #: run of chrome (a tail, whatever its wording or marker) and chrome between article lines.
+    ML_FEATURES: ClassVar[tuple[str, ...]] = (
+        "bp_ml_chrome_lines", "bp_ml_chrome_frac",
+        *(f"bp_ml_{f}" for f in FAMILIES),
+        "bp_ml_max_disclaimer", "bp_ml_max_comment_form", "bp_ml_max_spam_link",
+        "bp_ml_tail_lines", "bp_ml_tail_frac", "bp_ml_inner_chrome",
+    )
     FEATURES: ClassVar[tuple[str, ...]] = (
         *(f"bp_{f}" for f in FAMILIES),
         "bp_lines", "bp_line_frac", "bp_char_frac", "bp_families", "bp_first_pos",
-        "bp_repeated",
+        "bp_repeated", *ML_FEATURES,
     )
 
     def __init__(self, max_line_chars: int = 200, max_template_words: int = 14,
                  max_long_line_chars: int = 1500, min_long_cues: int = 2,
                  max_handle_chars: int = 32, max_brief_words: int = 8,
-                 templates_path: str | None = None):
+                 templates_path: str | None = None, line_model_path: str | None = None,
+                 chrome_threshold: float = 0.5, evidence_threshold: float = 0.7):
         self.max_line_chars = max_line_chars
         self.max_template_words = max_template_words
         self.max_long_line_chars = max_long_line_chars
@@ -413,6 +432,9 @@ class BoilerplateExtractor:
         self.max_handle_chars = max_handle_chars
         self.max_brief_words = max_brief_words
         self.templates_path = templates_path
+        self.line_model_path = line_model_path
+        self.chrome_threshold = chrome_threshold
+        self.evidence_threshold = evidence_threshold
 
     # ---- one line -------------------------------------------------------------------------
     def classify_line(self, line: str) -> tuple[str, str] | None:
@@ -459,7 +481,49 @@ class BoilerplateExtractor:
     # ---- the page ---------------------------------------------------------------------------
     def extract(self, doc: "Document") -> Extraction:
         spans = self.find_spans(doc)
-        return Extraction(features=self.summarise(doc, spans), evidence=spans)
+        feats = self.summarise(doc, spans)
+        learned, extra = self.learned(doc, {sp.start for sp in spans})
+        feats.update(learned)
+        return Extraction(features=feats, evidence=sorted(spans + extra, key=lambda sp: sp.start))
+
+    def learned(self, doc: "Document", covered: set[int]) -> tuple[dict[str, float], list[Span]]:
+        """The line classifier's features, and a span for each line it calls a disclaimer,
+        comment form or spam link (probability ``evidence_threshold``+) that no hand pattern
+        or template already covers: boilerplate worded unlike any pattern we hold."""
+        feats = dict.fromkeys(self.ML_FEATURES, 0.0)
+        lines = doc.line_texts
+        if not lines:
+            return feats, []
+        probs = line_model(self.line_model_path).predict(lines)
+        classes = line_model(self.line_model_path).classes
+        chrome = probs[:, 0] < self.chrome_threshold
+        n = len(lines)
+        feats["bp_ml_chrome_lines"] = float(chrome.sum())
+        feats["bp_ml_chrome_frac"] = float(chrome.mean())
+        col = {c: i for i, c in enumerate(classes)}
+        for fam in FAMILIES:
+            feats[f"bp_ml_{fam}"] = float(probs[chrome, col[fam]].sum())
+        for fam in ("disclaimer", "comment_form", "spam_link"):
+            feats[f"bp_ml_max_{fam}"] = float(probs[:, col[fam]].max())
+        tail = 0
+        while tail < n and chrome[n - 1 - tail]:
+            tail += 1
+        total = max(1, sum(e - s for s, e in doc.lines))
+        feats["bp_ml_tail_lines"] = float(tail)
+        feats["bp_ml_tail_frac"] = sum(e - s for s, e in doc.lines[n - tail:]) / total if tail else 0.0
+        art = np.flatnonzero(~chrome)
+        if len(art) >= 2:
+            feats["bp_ml_inner_chrome"] = float(chrome[art[0]:art[-1]].sum())
+        spans = []
+        for i in np.flatnonzero(chrome):
+            s, e = doc.lines[i]
+            if s in covered:
+                continue
+            k = int(np.argmax(probs[i, 1:])) + 1
+            fam = classes[k]
+            if fam in ("disclaimer", "comment_form", "spam_link") and probs[i, k] >= self.evidence_threshold:
+                spans.append(Span(fam, s, e, lines[i][:300], f"line model p={probs[i, k]:.2f}"))
+        return feats, spans
 
     def find_spans(self, doc: "Document") -> list[Span]:
         """One span per boilerplate line, in text order, with offsets into ``doc.norm``."""

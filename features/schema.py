@@ -15,7 +15,7 @@ from pathlib import Path
 
 from farmscore.config import models_dir
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA_FILE = "feature_schema.json"
 
 

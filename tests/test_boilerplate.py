@@ -161,7 +161,10 @@ def test_long_line_needs_two_cues(ext):
 
 
 def test_short_line_limit(ext):
-    assert families_of(BoilerplateExtractor(max_line_chars=10), "Story.\nLeave a Reply") == []
+    """``max_line_chars`` bounds the hand patterns; the learned line model still reads the line."""
+    spans = BoilerplateExtractor(max_line_chars=10).extract(Document.from_text("Story.\nLeave a Reply")).evidence
+    assert [sp.signal for sp in spans if "line model" not in sp.detail] == []
+    assert [sp.signal for sp in spans] == ["comment_form"]
     assert families_of(ext, "Story.\nLeave a Reply") == ["comment_form"]
 
 

@@ -116,3 +116,21 @@ def test_missing_file_is_an_error_not_a_crash(tmp_path):
 def test_usage_error_exit_2():
     assert run("score").returncode == 2
     assert run("frobnicate").returncode == 2
+
+
+def test_score_jsonl_accepts_html_like_the_api():
+    """The record contract of the API: ``html`` instead of ``text`` is scored on its visible
+    text; a record with neither is refused with a reason, and the run goes on."""
+    page = ("<html><head><title>t</title><script>var x = 1;</script></head><body>"
+            "<h1>Councillors vote to close two libraries</h1>"
+            "<p>Councillors in the town voted on Tuesday to close two libraries next spring, "
+            "after months of consultation with residents.</p></body></html>")
+    lines = [json.dumps({"id": "h", "html": page}), json.dumps({"id": "none"}),
+             json.dumps({"id": "t", "text": "Councillors vote to close two libraries"})]
+    p = run("score", "--jsonl", "-", stdin=("\n".join(lines) + "\n").encode())
+    recs = [json.loads(line) for line in p.stdout.decode().splitlines()]
+    assert [r["id"] for r in recs] == ["h", "none", "t"]
+    assert "error" not in recs[0] and recs[0]["verdict"] in {"ok", "suspect", "farm"}
+    assert recs[1]["error"]["code"] == "field" and "html" in recs[1]["error"]["reason"]
+    assert "error" not in recs[2]
+    assert p.returncode == 1  # one record was refused

@@ -47,7 +47,10 @@ WORK_DIR = REPO_ROOT / ".cache" / "farmscore-train"
 #: 8: loose rewrites keep every number (borrowed facts replace names only).
 #: 9: clean briefs (an original's opening, 25-150 words).
 #: 10: index version 3 (content terms stored) and the orig_source_terms_in_page feature.
-DATASET_VERSION = 10
+#: 11: real chrome (training.web_pages): clean pages with ordinary site chrome, real web
+#: pages as clean pages, half of the tails / disclaimers / comment forms from real sites,
+#: all split by host; pages record their material families.
+DATASET_VERSION = 11
 #: Share of indexed stories whose indexed text is an earlier, shorter version.
 EARLIER_VERSION_SHARE = 0.3
 
@@ -143,14 +146,33 @@ class Corpus:
         train_heads, test_heads = headline_kits()
         from training.corpus import mrpc_sentences
 
+        from training.web_pages import chrome_material
+
         held_out = split in ("test", "reuters")
         kit = Kit.build("test" if held_out else "train", test_heads if held_out else train_heads,
-                        mrpc_sentences("test" if held_out else "train"))
+                        mrpc_sentences("test" if held_out else "train"), chrome_material(held_out))
         out = list(sim.pages(self.originals[split], split, kit, is_indexed))
+        out += web_clean_pages(split)
         if split != "reuters":
             human_ids = {r["title_en"]: f"hvc-human/{i}" for i, r in enumerate(self.hvc_human)}
             out += list(sim.gpt_pages(self.hvc_gpt, human_ids, hvc_split, split))
         return out
+
+
+def web_split(page) -> str | None:
+    """The split of a real web page: held-out hosts are test; the others train or calib (20 %)."""
+    if page.heldout:
+        return "test"
+    return "calib" if _h("calib", page.site) < 0.2 else "train"
+
+
+def web_clean_pages(split: str) -> list[FarmPage]:
+    """Real pages of real sites (their visible text with all its chrome) as clean pages:
+    a page's navigation, share bar, credits and related links do not make it a farm."""
+    from training.web_pages import web_pages
+
+    return [FarmPage(p.id, p.text, p.source, None, (), split, hard_negative="web")
+            for p in web_pages() if web_split(p) == split]
 
 
 def near_duplicates(articles: list, work_dir: Path = WORK_DIR) -> set[str]:

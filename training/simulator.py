@@ -45,6 +45,9 @@ class FarmPage:
     techniques: tuple[str, ...]
     split: str
     hard_negative: str = ""
+    #: the material families the page was padded with ("tail:web", "disclaimer:ours", ...),
+    #: the unit ``farmscore evaluate --leave-out`` holds out
+    families: tuple[str, ...] = ()
 
     @property
     def quality_bad(self) -> int:
@@ -64,6 +67,7 @@ class FarmPage:
         return {"id": self.id, "text": self.text, "collection": self.collection,
                 "source_id": self.source_id, "techniques": list(self.techniques),
                 "split": self.split, "hard_negative": self.hard_negative,
+                "families": list(self.families),
                 "quality_bad": self.quality_bad, "unoriginal": self.unoriginal}
 
 
@@ -133,11 +137,21 @@ class Kit:
     frames: list[str] = field(default_factory=list)
     #: sentences a rewrite borrows its wording from, grouped by their (names, numbers) slots
     carriers: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    #: real chrome of this split's side of the host split (``training.web_pages.chrome_material``):
+    #: "ordinary" lines, "disclaimer" lines, "comment_form" runs, related-content "tails"
+    web: dict[str, list] = field(default_factory=dict)
+    #: per page: where the padding comes from ("ours" or "web"; "headlines" or "web" for tails)
+    source: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, split: str, headlines: list[str], carrier_sentences: list[str] = ()) -> "Kit":
+    def build(cls, split: str, headlines: list[str], carrier_sentences: list[str] = (),
+              web: dict[str, list] | None = None) -> "Kit":
         return cls(split, headlines, MARKERS[split], DISCLAIMERS[split], COMMENT_FORMS[split], FRAMES[split],
-                   carrier_index(carrier_sentences))
+                   carrier_index(carrier_sentences), web or {})
+
+    def family(self, technique: str) -> str:
+        """The material family a padding technique uses on this page."""
+        return f"{technique}:{self.source.get(technique, 'ours')}"
 
 
 # ---- text helpers ---------------------------------------------------------------------------
@@ -170,9 +184,19 @@ def paste_twice(text: str, rng: random.Random, kit: Kit) -> str:
 
 
 def spin_text(text: str, rng: random.Random, kit: Kit) -> str:
-    from training.spinner import spin
+    """Our WordNet spinner, or (``kit.source["spinner"]``) the distributional one, whose
+    synonyms share nothing with the detector's WordNet reference."""
+    if kit.source.get("spinner") == "distributional":
+        from training.spinner_dist import spin
+    else:
+        from training.spinner import spin
 
-    return spin(text, rate=rng.choice([0.1, 0.2, 0.3, 0.4]), seed=rng.randrange(1 << 30))
+    rate = float(kit.source.get("spin_rate", 0) or rng.choice(SPIN_RATES))
+    return spin(text, rate=rate, seed=rng.randrange(1 << 30))
+
+
+#: Shares of content words our spinner replaces.
+SPIN_RATES = (0.1, 0.2, 0.3, 0.4)
 
 
 def paraphrase(text: str, rng: random.Random, kit: Kit) -> str:
@@ -382,14 +406,19 @@ def rewrite(text: str, rng: random.Random, kit: Kit) -> str:
 
 
 def add_tail(text: str, rng: random.Random, kit: Kit) -> str:
-    heads = rng.sample(kit.headlines, rng.randint(3, 7))
-    marker = [rng.choice(kit.markers)] if rng.random() < 0.7 else []
+    if kit.source.get("clickbait_tail") == "web":
+        block = rng.choice(kit.web["tails"])
+        heads = block[:rng.randint(3, len(block))]
+    else:
+        heads = rng.sample(kit.headlines, rng.randint(3, 7))
+    marker = [rng.choice(kit.markers)] if kit.source.get("tail_marker", "yes") == "yes" else []
     sep = "\n\n" if rng.random() < 0.5 else "\n"
     return text.rstrip() + sep + join(marker + heads, sep) + "\n"
 
 
 def add_disclaimer(text: str, rng: random.Random, kit: Kit) -> str:
-    lines = rng.sample(kit.disclaimers, rng.randint(1, 2))
+    pool = kit.web["disclaimer"] if kit.source.get("disclaimer") == "web" else kit.disclaimers
+    lines = rng.sample(pool, rng.randint(1, 2))
     pars = paragraphs(text)
     if rng.random() < 0.5:
         return join(pars + lines, "\n")
@@ -397,7 +426,7 @@ def add_disclaimer(text: str, rng: random.Random, kit: Kit) -> str:
 
 
 def add_comment_form(text: str, rng: random.Random, kit: Kit) -> str:
-    form = rng.choice(kit.comment_forms)
+    form = rng.choice(kit.web["comment_form"] if kit.source.get("comment_form") == "web" else kit.comment_forms)
     return text.rstrip() + "\n\n" + join(form, "\n\n" if rng.random() < 0.5 else "\n") + "\n"
 
 
@@ -446,6 +475,25 @@ def legit_ending(text: str, rng: random.Random, related_title: str) -> tuple[str
     pars = paragraphs(text)
     pars.insert(len(pars) - 1 if len(pars) > 2 else len(pars), f"As one of them put it: {q}")
     return join(pars, "\n\n"), kind
+
+
+#: Share of originals that also appear with a few lines of ordinary site chrome (a share
+#: bar, a photo credit, a navigation or legal line) around them, labelled clean.
+CHROME_PROB = 0.5
+
+
+def with_chrome(text: str, rng: random.Random, kit: Kit) -> str:
+    """The article with 1-3 real chrome lines of ordinary sites before and/or after it.
+
+    Why: real pages carry navigation, share bars and credits, and a page that does is not a
+    farm. Without these, every clean training page was chrome-free, and the model read any
+    one such line as "farm" (model 1.8.0 flipped 200 of 200 clean BBC articles with one
+    "Share this article" line)."""
+    lines = rng.sample(kit.web["ordinary"], rng.randint(1, 3))
+    cut = rng.randint(0, len(lines))
+    before, after = lines[:cut], lines[cut:]
+    sep = "\n\n" if rng.random() < 0.5 else "\n"
+    return join(before + [text.strip()] + after, sep)
 
 
 #: Share of originals that also appear as a *brief*: a clean page that is short.
@@ -507,6 +555,10 @@ class Simulator:
                 other = originals[rng.randrange(len(originals))]
                 text, kind = legit_ending(a.text, rng, other.title if other.category == a.category else a.title)
                 yield FarmPage(f"{a.id}#clean-{kind}", text, a.source, None, (), split, hard_negative=kind)
+            crng = stable_rng("chrome", a.id)
+            if kit.web.get("ordinary") and crng.random() < CHROME_PROB:
+                yield FarmPage(f"{a.id}#clean-chrome", with_chrome(a.text, crng, kit), a.source, None, (),
+                               split, hard_negative="chrome")
             brng = stable_rng("brief", a.id)  # its own stream: the other pages stay as they were
             if brng.random() < BRIEF_PROB:
                 yield FarmPage(f"{a.id}#clean-brief", brief(a.text, brng), a.source, None, (), split,
@@ -514,11 +566,45 @@ class Simulator:
             known = indexed(a.id)
             for k in range(self.farms_per_original):
                 techs = self.choose(rng, known)
+                page_kit, fams = self.materials(stable_rng("materials", a.id, str(k)), kit, techs)
                 text = a.text
                 for t in ORDER:
                     if t in techs:
-                        text = TECHNIQUE_FUNCS[t](text, rng, kit)
-                yield FarmPage(f"{a.id}#farm{k}", text, a.source, a.id, tuple(sorted(techs)), split)
+                        text = TECHNIQUE_FUNCS[t](text, rng, page_kit)
+                yield FarmPage(f"{a.id}#farm{k}", text, a.source, a.id, tuple(sorted(techs)), split,
+                               families=fams)
+
+    @staticmethod
+    def materials(rng: random.Random, kit: Kit, techs: set[str]) -> tuple[Kit, tuple[str, ...]]:
+        """Where this page's padding comes from (our lists or real sites' chrome, a tail with
+        or without a marker), and the families that names. Real chrome is used for half of
+        the pages when the kit has it."""
+        from dataclasses import replace
+
+        web = kit.web
+        source = {
+            "clickbait_tail": "web" if web.get("tails") and rng.random() < 0.5 else "headlines",
+            "tail_marker": "yes" if rng.random() < 0.6 else "no",
+            "disclaimer": "web" if web.get("disclaimer") and rng.random() < 0.5 else "ours",
+            "comment_form": "web" if web.get("comment_form") and rng.random() < 0.5 else "ours",
+            "spin_rate": str(rng.choice(SPIN_RATES)),
+            # training kits spin with the distributional spinner rarely (the shipped model never
+            # trains on those pages: training.train.HELD_OUT_FAMILIES), test kits half the time
+            "spinner": "distributional" if rng.random() < (0.5 if kit.split == "test" else 0.3) else "wordnet",
+        }
+        fams = []
+        if "clickbait_tail" in techs:
+            fams += [f"clickbait_tail:{source['clickbait_tail']}",
+                     "tail:marker" if source["tail_marker"] == "yes" else "tail:no_marker"]
+        for t in ("disclaimer", "comment_form"):
+            if t in techs:
+                fams.append(f"{t}:{source[t]}")
+        for t in ("pasted_twice", "template_frame"):
+            if t in techs:
+                fams.append(t)
+        if "spun" in techs:
+            fams += [f"spun:{round(float(source['spin_rate']) * 100)}", f"spinner:{source['spinner']}"]
+        return replace(kit, source=source), tuple(fams)
 
     def choose(self, rng: random.Random, source_known: bool) -> set[str]:
         padding = ["pasted_twice", "clickbait_tail", "disclaimer", "comment_form", "template_frame"]

@@ -13,6 +13,11 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
+    if args.leave_out:
+        from training.leave_out import main as leave_out
+
+        return leave_out([a for f in args.leave_out for a in ("--leave-out", f)]
+                         + (["--json", args.json] if args.json else []))
     from training.evaluate import main
 
     return main(["--json", args.json] if args.json else [])
@@ -26,4 +31,7 @@ def register(sub) -> None:
     t.set_defaults(func=_train)
     e = sub.add_parser("evaluate", help="evaluate the shipped model against the baselines")
     e.add_argument("--json", metavar="FILE", help="also write the metrics as JSON")
+    e.add_argument("--leave-out", action="append", default=[], metavar="FAMILY",
+                   help="train without a farm family and test on it (repeatable; 'all' for "
+                        "every family: python -m training.leave_out --help lists them)")
     e.set_defaults(func=_evaluate)
