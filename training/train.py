@@ -60,7 +60,10 @@ HELD_OUT_FAMILIES = ("spinner:distributional",)
 #: classifier's summary (``bp_ml_*``) says what chrome a page carries: evidence of filler,
 #: not of copying. Left to it, the originality head took chrome as a proxy for "a farm, so
 #: a copy" (short wire items with an all-caps headline line were called copies).
-HEAD_EXCLUDED: dict[str, tuple[str, ...]] = {"originality": ("bp_ml_",)}
+#: The quality head reads spinning by its rates (per 100 words), not ``spin_phrase_count``:
+#: a count grows with the page, and real web pages (long, clean) have the most flagged phrases.
+HEAD_EXCLUDED: dict[str, tuple[str, ...]] = {"originality": ("bp_ml_",),
+                                              "quality": ("spin_phrase_count",)}
 
 
 def head_params(head: str) -> dict:
