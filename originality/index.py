@@ -13,9 +13,10 @@ Candidates come from three cheap lookups, then a handful are scored exactly
 Posting lists longer than ``max_postings`` are ignored: a key shared by that many pages
 ("of the U.S. and the") says nothing about which page is the source.
 
-The source is the *earliest* matching page: earliest ``published`` date, then the order
-pages were added. A page is only ever compared with pages older than itself, so adding a
-copy later can never turn its original into "the copy".
+The source is the page the text is derived from (``originality.provenance``): the
+strongest match, and among matches about equally strong the earliest (earliest
+``published`` date, then the order pages were added). A page is only ever compared with
+pages older than itself, so adding a copy later can never turn its original into "the copy".
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from functools import cached_property
 
 import numpy as np
 
 from features.document import Document, InputError
+from originality.dates import normalise_published as _normalise_date
 from originality.errors import (
     CorruptIndexError,
     DuplicateIdError,
@@ -57,6 +58,7 @@ from originality.matching import (
     score,
     verdict,
 )
+from originality.provenance import rank, strength
 from originality.store import PageRow, RedisStore, SQLiteStore
 
 FORMAT = "farmscore-originality"
@@ -99,22 +101,6 @@ class AddResult:
 def _key(tag: int, value: int) -> int:
     """A posting key: 3-bit method tag over 60 bits of hash (fits SQLite's signed int64)."""
     return (tag << 60) | (value & ((1 << 60) - 1))
-
-
-def _normalise_date(value) -> str | None:
-    """ISO date/datetime string, or None; raises ValueError on anything else."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if not isinstance(value, str):
-        raise ValueError(f"published must be an ISO date string, got {type(value).__name__}")
-    s = value.strip()
-    try:
-        return datetime.fromisoformat(s.replace("Z", "+00:00")).isoformat() if "T" in s \
-            else date.fromisoformat(s[:10]).isoformat() + s[10:]
-    except ValueError:
-        raise ValueError(f"published {value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 def validate_page(page) -> tuple[str, Document, str | None, str | None]:
@@ -300,6 +286,10 @@ class Index:
               limit: int = 10) -> list[Match]:
         """Indexed pages this page matches, its source first; [] when it looks original.
 
+        The source is ranked by :func:`originality.provenance.rank` (strongest derivation
+        evidence, then publication order among near-equal matches); the other matches
+        follow, strongest first, at most ``limit`` in all.
+
         ``page_id``: the page's own id, if it is (or will be) indexed: never matched, and
         only pages older than it can be its source. ``published``: its date, same purpose
         for pages not in the index.
@@ -329,7 +319,8 @@ class Index:
             if v is None:
                 continue
             matches.append((row, sets, s, v))
-        matches.sort(key=lambda m: _source_order(m[0]))
+        matches = rank(matches, strength_of=lambda m: strength(m[2]),
+                       order_of=lambda m: _source_order(m[0]))
         out = []
         for row, sets, s, (method, sim) in matches[:limit]:
             ranges = matched_word_ranges(fp, sets, method)
