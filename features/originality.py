@@ -55,8 +55,8 @@ class OriginalityExtractor:
     )
 
     def __init__(self, index: "Index | str | None" = None, copy_threshold: float = 0.5,
-                 spin_threshold: float = 0.2, paraphrase_threshold: float = 0.3,
-                 paraphrase_min_weight: float = 60.0, max_evidence: int = 10):
+                 spin_threshold: float = 0.2, paraphrase_threshold: float = 0.25,
+                 paraphrase_min_weight: float = 40.0, max_evidence: int = 10):
         self.index = index
         self.copy_threshold = copy_threshold
         self.spin_threshold = spin_threshold
