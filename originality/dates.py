@@ -11,7 +11,8 @@ stored in one form that sorts as time does:
 
 Parsing is left to well-kept code: ``datetime.fromisoformat`` for ISO 8601, the standard
 library's RFC 2822 parser (``email.utils``, what every mail and RSS reader uses, which also
-knows the obsolete "EST"/"PDT" zones) and python-dateutil for written-out dates. dateutil
+knows the obsolete "EST"/"PDT" zones; a zone it does not know is read as UTC, as RFC 2822
+says of unknown zones) and python-dateutil for written-out dates. dateutil
 fills whatever a string lacks from a default date ("Tuesday" becomes a Tuesday this week),
 so a string is refused unless it names a year, a month and a day itself: it is parsed with
 two different defaults and must give the same calendar date both times. Numeric dates with
@@ -20,6 +21,7 @@ slashes are read month first ("03/04/2017" is March 4), as US feeds write them.
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -55,7 +57,16 @@ def _iso(s: str) -> str | None:
         return None
 
 
+#: the shape of an RFC 2822 date-time: [weekday,] day month-name year hh:mm[:ss] [zone].
+#: The standard library's parser is lenient (it would read "December 9, 2017 4:30 PM" as
+#: 04:30), so only strings of this shape are given to it; the rest go to dateutil.
+_RFC2822_RE = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+"
+                         r"\d{1,2}:\d{2}(?::\d{2})?(?:\s+(?:[+-]\d{4}|[A-Za-z]{1,5}))?$")
+
+
 def _rfc2822(s: str) -> str | None:
+    if not _RFC2822_RE.match(s):
+        return None
     try:
         dt = parsedate_to_datetime(s)
     except (TypeError, ValueError, IndexError):
