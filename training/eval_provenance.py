@@ -48,13 +48,63 @@ def measure(index, es: EventSet) -> dict:
     return out
 
 
-def run(split: str, backend: str = "local") -> tuple[dict, EventSet]:
+def margins(index, es: EventSet, n_chains: int = 100, seed: int = 3) -> list[str]:
+    """Lines measuring the ranking rule's margin (``originality.provenance.NEAR_EQUAL``):
+
+    * for each farm page, the strength of its right source minus that of the strongest
+      other candidate (a margin must stay below this, or an older sibling would win);
+    * for copies of copies (a copy, double or tail of an indexed article, indexed after it,
+      then a copy, double or tail of *that*), the strength of the farm copy minus that of
+      the original (a margin must cover this, or the later copy would win).
+    """
+    import random
+
+    import numpy as np
+
+    from originality.provenance import strength
+    from training.same_event import Story, farm_pages
+
+    out = []
+    gaps: dict[str, list[float]] = {}
+    for kind, text, _, right in es.farms:
+        cs = index.candidates(text)
+        r = [strength(c.scores) for c in cs if c.row.id in right]
+        o = [strength(c.scores) for c in cs if c.row.id not in right]
+        if r and o:
+            gaps.setdefault(kind, []).append(max(r) - max(o))
+    for kind, g in gaps.items():
+        out.append(f"{kind}: right source minus strongest other, over {len(g)} pages with "
+                   f"another candidate: min {min(g):.3f}, 1st percentile {np.percentile(g, 1):.3f}")
+    rng = random.Random(seed)
+    text_of = {p["id"]: p["text"] for p in es.index_pages}
+    titles = [t.split("\n")[0] for t in text_of.values()]
+    chain = []
+    for i, sid in enumerate(sorted({f[2] for f in es.farms})[:n_chains]):
+        st = Story(sid, "", text_of[sid].split("\n")[0], text_of[sid], None)
+        for kind, t in farm_pages(st, titles, rng)[:3]:  # copy, double, tail
+            fid = f"eval-farm-{i}-{kind}"
+            index.add([{"id": fid, "text": t}])
+            st2 = Story(fid, "", t.split("\n")[0], t, None)
+            for _, q in farm_pages(st2, titles, rng)[:3]:
+                cs = {c.row.id: strength(c.scores) for c in index.candidates(q)}
+                if sid in cs and fid in cs:
+                    chain.append(cs[fid] - cs[sid])
+    if chain:
+        out.append(f"copies of copies: farm copy minus original, {len(chain)} pages: "
+                   f"max {max(chain):.3f}, 99th percentile {np.percentile(chain, 99):.3f}")
+    return out
+
+
+def run(split: str, backend: str = "local", with_margins: bool = False) -> tuple[dict, EventSet]:
     es = build(split)
     loc, cleanup = new_location(backend)
     index = open_index(loc)
     try:
         index.add(es.index_pages)
-        return measure(index, es), es
+        res = measure(index, es)
+        if with_margins:
+            res["margins"] = margins(index, es)
+        return res, es
     finally:
         cleanup(index)
         index.close()
@@ -64,9 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", choices=["test", "dev"], default="test")
     ap.add_argument("--backend", choices=["local", "redis"], default="local")
+    ap.add_argument("--margins", action="store_true",
+                    help="also measure the ranking rule's margin (adds farm copies to the index)")
     args = ap.parse_args(argv)
     t = time.perf_counter()
-    res, es = run(args.split, args.backend)
+    res, es = run(args.split, args.backend, args.margins)
     print(f"same-event set, split {args.split}: {es.n_events} events, "
           f"{es.stats['indexed_news']} news articles and {es.stats['hvc_humans']} hvc humans "
           f"indexed; {es.n_versions_left_out} updated versions left out of the clean queries "
@@ -80,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     for kind in KINDS:
         print(f"| {kind} of an indexed article: right source | {rate(*res[kind])} | >= 97 % |")
     print(f"| GPT rephrasings: source@1 | {rate(*res['gpt'])} | >= 80 % |")
+    for line in res.get("margins", []):
+        print(f"\n{line}", end="")
+    print()
     return 0
 
 
