@@ -146,6 +146,9 @@ class Index:
     ``thresholds`` decides what counts as a match; ``num_perm``, ``lsh_threshold`` and
     ``sample_mod`` shape the stored keys and are checked against the index on open.
     ``workers`` > 1 fingerprints large ``add`` batches in that many processes.
+    ``derivation`` decides whether a ``paraphrase`` match is derived from its page or is
+    another article on the same event: the shipped ``models/provenance.json`` by default,
+    another :class:`~originality.provenance.DerivationModel`, or None to keep every match.
     """
 
     def __init__(self, store, create: bool = True, thresholds: Thresholds | None = None,
