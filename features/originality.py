@@ -55,8 +55,8 @@ class OriginalityExtractor:
     )
 
     def __init__(self, index: "Index | str | None" = None, copy_threshold: float = 0.5,
-                 spin_threshold: float = 0.2, paraphrase_threshold: float = 0.3,
-                 paraphrase_min_weight: float = 60.0, max_evidence: int = 10):
+                 spin_threshold: float = 0.2, paraphrase_threshold: float = 0.25,
+                 paraphrase_min_weight: float = 40.0, max_evidence: int = 10):
         self.index = index
         self.copy_threshold = copy_threshold
         self.spin_threshold = spin_threshold
@@ -91,7 +91,9 @@ class OriginalityExtractor:
 
     def extract(self, doc: "Document", page_id: str | None = None,
                 published: str | None = None) -> Extraction:
-        """Features of the best (earliest) source.
+        """Features of the source (the first match of :meth:`originality.Index.query`: the
+        strongest evidence, the earliest among near-equals). ``meta["source"]["others"]``
+        lists the other matches, strongest first, with their method and similarity.
 
         ``page_id`` (default ``doc.page_id``) keeps a page from matching itself or a later
         copy of itself; ``published`` (default ``doc.published``) does the same by date.
@@ -131,6 +133,8 @@ class OriginalityExtractor:
         })
         source = src.to_source()
         source["matched"] = source["matched"][: self.max_evidence]
+        source["others"] = [{"id": m.id, "method": m.method, "similarity": round(m.similarity, 4)}
+                            for m in matches[1:]]
         evidence = [Span("copied_from_source", m["start"], m["end"], m["text"],
                          f"{src.method} of {src.id} (similarity {src.similarity:.2f})")
                     for m in source["matched"]]

@@ -13,9 +13,10 @@ Candidates come from three cheap lookups, then a handful are scored exactly
 Posting lists longer than ``max_postings`` are ignored: a key shared by that many pages
 ("of the U.S. and the") says nothing about which page is the source.
 
-The source is the *earliest* matching page: earliest ``published`` date, then the order
-pages were added. A page is only ever compared with pages older than itself, so adding a
-copy later can never turn its original into "the copy".
+The source is the page the text is derived from (``originality.provenance``): the
+strongest match, and among matches about equally strong the earliest (earliest
+``published`` date, then the order pages were added). A page is only ever compared with
+pages older than itself, so adding a copy later can never turn its original into "the copy".
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from functools import cached_property
 
 import numpy as np
 
 from features.document import Document, InputError
+from originality.dates import normalise_published as _normalise_date
 from originality.errors import (
     CorruptIndexError,
     DuplicateIdError,
@@ -57,6 +58,7 @@ from originality.matching import (
     score,
     verdict,
 )
+from originality.provenance import DerivationModel, rank, strength
 from originality.store import PageRow, RedisStore, SQLiteStore
 
 FORMAT = "farmscore-originality"
@@ -88,6 +90,17 @@ class Match:
 
 
 @dataclass(slots=True)
+class Candidate:
+    """A page that passes a method's threshold, before the derivation check and ranking."""
+
+    row: PageRow
+    sets: dict[str, np.ndarray]
+    scores: Scores
+    method: str
+    similarity: float
+
+
+@dataclass(slots=True)
 class AddResult:
     """What ``Index.add`` did: counts, and (position, message) for every rejected page."""
 
@@ -99,22 +112,6 @@ class AddResult:
 def _key(tag: int, value: int) -> int:
     """A posting key: 3-bit method tag over 60 bits of hash (fits SQLite's signed int64)."""
     return (tag << 60) | (value & ((1 << 60) - 1))
-
-
-def _normalise_date(value) -> str | None:
-    """ISO date/datetime string, or None; raises ValueError on anything else."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if not isinstance(value, str):
-        raise ValueError(f"published must be an ISO date string, got {type(value).__name__}")
-    s = value.strip()
-    try:
-        return datetime.fromisoformat(s.replace("Z", "+00:00")).isoformat() if "T" in s \
-            else date.fromisoformat(s[:10]).isoformat() + s[10:]
-    except ValueError:
-        raise ValueError(f"published {value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 def validate_page(page) -> tuple[str, Document, str | None, str | None]:
@@ -149,13 +146,18 @@ class Index:
     ``thresholds`` decides what counts as a match; ``num_perm``, ``lsh_threshold`` and
     ``sample_mod`` shape the stored keys and are checked against the index on open.
     ``workers`` > 1 fingerprints large ``add`` batches in that many processes.
+    ``derivation`` decides whether a ``paraphrase`` match is derived from its page or is
+    another article on the same event: the shipped ``models/provenance.json`` by default,
+    another :class:`~originality.provenance.DerivationModel`, or None to keep every match.
     """
 
     def __init__(self, store, create: bool = True, thresholds: Thresholds | None = None,
                  num_perm: int = 64, lsh_threshold: float = 0.4, sample_mod: int = 8,
                  max_postings: int = 300, max_candidates: int = 40, min_votes: int = 2,
-                 workers: int = 1):
+                 workers: int = 1, derivation: "DerivationModel | None | str" = "default"):
         self.store = store
+        #: decides whether a spin/paraphrase candidate is derived (None: every one is)
+        self.derivation = DerivationModel.load() if derivation == "default" else derivation
         self.create = create
         self.thresholds = thresholds or Thresholds()
         self.num_perm = num_perm
@@ -295,19 +297,16 @@ class Index:
                 chosen.append(s)
         return chosen[: self.max_candidates]
 
-    def query(self, doc: Document | str, page_id: str | None = None,
-              published: str | None = None, thresholds: Thresholds | None = None,
-              limit: int = 10) -> list[Match]:
-        """Indexed pages this page matches, its source first; [] when it looks original.
-
-        ``page_id``: the page's own id, if it is (or will be) indexed: never matched, and
-        only pages older than it can be its source. ``published``: its date, same purpose
-        for pages not in the index.
-        """
+    def candidates(self, doc: Document | str, page_id: str | None = None,
+                   published: str | None = None,
+                   thresholds: Thresholds | None = None) -> list[Candidate]:
+        """Every older indexed page that passes a method's threshold (:func:`verdict`),
+        before the derivation check and the ranking: what :meth:`query` decides among.
+        ``doc`` may be a prepared :class:`Fingerprint` (with positions)."""
         if isinstance(doc, str):
             doc = Document.from_text(doc)
         t = thresholds or self.thresholds
-        fp = fingerprint(doc, keep_positions=True)
+        fp = doc if isinstance(doc, Fingerprint) else fingerprint(doc, keep_positions=True)
         own_seq, own_pub = None, _normalise_date(published) if published else None
         if page_id is not None:
             got = self.store.lookup_ids([page_id])
@@ -320,22 +319,46 @@ class Index:
                 if row.id != page_id and _older(row, own_seq, own_pub)]
         unpacked = [(row, _unpack(row)) for row in rows]
         keep = _may_match(fp, [sets for _, sets in unpacked], t)
-        matches = []
+        out = []
         for (row, sets), may in zip(unpacked, keep):
             if not may:
                 continue
             s = score(fp, sets)
             v = verdict(s, t)
-            if v is None:
-                continue
-            matches.append((row, sets, s, v))
-        matches.sort(key=lambda m: _source_order(m[0]))
+            if v is not None:
+                out.append(Candidate(row, sets, s, v[0], v[1]))
+        return out
+
+    def query(self, doc: Document | str, page_id: str | None = None,
+              published: str | None = None, thresholds: Thresholds | None = None,
+              limit: int = 10) -> list[Match]:
+        """Indexed pages this page matches, its source first; [] when it looks original.
+
+        ``page_id``: the page's own id, if it is (or will be) indexed: never matched, and
+        only pages older than it can be its source. ``published``: its date, same purpose
+        for pages not in the index.
+
+        A ``spin`` or ``paraphrase`` candidate must also look *derived* from the page it
+        matches, not like another article on the same event
+        (:class:`originality.provenance.DerivationModel`). The source is ranked by
+        :func:`originality.provenance.rank` (strongest derivation evidence, then
+        publication order among near-equal matches); the other matches follow, strongest
+        first, at most ``limit`` in all.
+        """
+        if isinstance(doc, str):
+            doc = Document.from_text(doc)
+        fp = fingerprint(doc, keep_positions=True)
+        model = self.derivation
+        kept = [c for c in self.candidates(fp, page_id, published, thresholds)
+                if c.method == "copy" or model is None or model.derived(fp, c.sets, c.scores, c.method)]
+        kept = rank(kept, strength_of=lambda c: strength(c.scores),
+                    order_of=lambda c: _source_order(c.row))
         out = []
-        for row, sets, s, (method, sim) in matches[:limit]:
-            ranges = matched_word_ranges(fp, sets, method)
-            out.append(Match(id=row.id, url=row.url, published=row.published, seq=row.seq,
-                             method=method, similarity=sim, scores=s,
-                             matched=_evidence(doc, fp, ranges),
+        for c in kept[:limit]:
+            ranges = matched_word_ranges(fp, c.sets, c.method)
+            out.append(Match(id=c.row.id, url=c.row.url, published=c.row.published,
+                             seq=c.row.seq, method=c.method, similarity=c.similarity,
+                             scores=c.scores, matched=_evidence(doc, fp, ranges),
                              coverage=coverage(ranges, fp.n_words)))
         return out
 

@@ -35,12 +35,15 @@ class Thresholds:
     copy_min_shared: int = 8
     spin: float = 0.2  # immutable-shingle containment, either way
     spin_min_shared: int = 25
-    paraphrase: float = 0.3  # geometric mean of weighted fact / fact-pair containment
-    paraphrase_min_weight: float = 60.0  # shared fact weight (a rare name weighs ~6)
+    #: Paraphrase floors are loose since issue 15: a paraphrase candidate must also pass
+    #: the derivation check (``originality.provenance.DerivationModel``), which tells a
+    #: retelling from another article on the event far better than a higher floor did.
+    paraphrase: float = 0.25  # geometric mean of weighted fact / fact-pair containment
+    paraphrase_min_weight: float = 40.0  # shared fact weight (a rare name weighs ~6)
     #: A short rewrite (a summary) shares little weight in total but nearly all of its
     #: facts come from the source: a higher score buys a lower weight floor.
-    rewrite: float = 0.6
-    rewrite_min_weight: float = 12.0
+    rewrite: float = 0.45
+    rewrite_min_weight: float = 5.0
 
 
 @dataclass(slots=True)

@@ -307,7 +307,7 @@ def test_duplicate_ids_are_idempotent_or_rejected(locations, seeds, seed_expecta
     ({"id": "x", "text": " \n\t "}, "empty"),
     ({"text": "no id here at all"}, "no id"),
     ({"id": "x"}, "no text"),
-    ({"id": "x", "text": "fine text", "published": "last tuesday"}, "ISO date"),
+    ({"id": "x", "text": "fine text", "published": "last tuesday"}, "not a date"),
     ("just a string", "must be an object"),
 ])
 def test_bad_pages_are_refused_with_a_reason(locations, seeds, page, reason):
