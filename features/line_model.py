@@ -44,12 +44,14 @@ LONG_LINE_WORDS = 12
 MAX_LINE_CHARS = 600
 
 _WORD_RE = re.compile(r"[^\W_]+")
-_URL_RE = re.compile(r"(?:https?://|www\.)\S+|\b\S+\.(?:com|org|net|co\.uk|io)\b")
-_HANDLE_RE = re.compile(r"(?:^|\s)@\w{2,}|\b[A-Za-z]+_[A-Za-z0-9_]+\b")
+# linear-time patterns (no unbounded run before a literal): lines may be long and hostile
+_URL_RE = re.compile(r"https?://|www\.|\w\.(?:com|org|net|co\.uk|io)\b")
+_HANDLE_RE = re.compile(r"(?:^|\s)@\w{2}|[A-Za-z]_[A-Za-z0-9]")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 #: Discourse cues: generic grammar of self-reference, not any notice's wording.
-_DISCOURSE: tuple[tuple[str, re.Pattern[str]], ...] = tuple((n, re.compile(rx)) for n, rx in (
+_DISCOURSE: tuple[tuple[str, str], ...] = (
     ("self", r"\b(?:this|our|the) (?:article|page|post|story|content|site|website|material|"
              r"publication|feed|blog|newsletter|platform|channel)s?\b"),
     ("we", r"\b(?:we|our|us)\b"),
@@ -57,7 +59,9 @@ _DISCOURSE: tuple[tuple[str, re.Pattern[str]], ...] = tuple((n, re.compile(rx)) 
     ("neg_modal", r"\b(?:may|might|must|should|will|can|cannot|do|does|is|are) not\b|\bcannot\b"),
     ("passive", r"\b(?:is|are|was|were|be|been) (?:\w+ )?(?:provided|published|republished|"
                 r"distributed|reproduced|licensed|intended|responsible|removed|owned|reserved)\b"),
-))
+)
+#: One pass over the line finds every cue (a named group each).
+_DISCOURSE_RE = re.compile("|".join(f"(?P<{n}>{rx})" for n, rx in _DISCOURSE))
 
 
 def _bucket(x: float, edges: tuple[float, ...]) -> int:
@@ -102,7 +106,7 @@ def text_features(line: str) -> list[str]:
     raw_words = line.split()
     n = len(raw_words)
     caps = sum(1 for w in raw_words if w[:1].isupper()) / n if n else 0.0
-    digits = sum(ch.isdigit() for ch in line) / max(1, len(line))
+    digits = (len(line) - len(line.translate(_NO_DIGITS))) / max(1, len(line))
     out += [
         f"len:{_bucket(len(line), (4, 10, 20, 40, 80, 160, 320))}",
         f"nw:{_bucket(n, (2, 3, 4, 6, 9, 14, 25, 50))}",
@@ -113,7 +117,7 @@ def text_features(line: str) -> list[str]:
     ]
     # how the line speaks, over the whole line: a notice talks about the page, its publisher
     # and its reader ("this article", "our site", "you"), an article about the world
-    out += [f"d:{name}" for name, rx in _DISCOURSE if rx.search(low)]
+    out += [f"d:{name}" for name in {m.lastgroup for m in _DISCOURSE_RE.finditer(low)}]
     if _URL_RE.search(low):
         out.append("url")
     if _HANDLE_RE.search(line):
