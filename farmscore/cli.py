@@ -183,9 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from originality.errors import IndexError_
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except IndexError_ as exc:  # a corrupt, missing or foreign index: say so, no traceback
+        print(f"farmscore {args.command}: originality index: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `farmscore score ... | head`
         return 0
     except KeyboardInterrupt:

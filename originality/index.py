@@ -180,6 +180,9 @@ class Index:
     def _check_or_init(self) -> None:
         meta = self.store.read_meta()
         if meta is None:
+            if not self.create:  # opened to read: an empty file is no index, never a new one
+                raise CorruptIndexError("the index location holds no index (empty); rebuild it "
+                                        "with `farmscore index add`")
             self.store.init({"format": FORMAT, "version": VERSION,
                              "params": json.dumps(self.params, sort_keys=True)})
             return
