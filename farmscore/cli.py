@@ -92,7 +92,8 @@ def cmd_score(args) -> int:
     for path in args.files:
         try:
             rec = scorer.score(_read_file(path), Path(path).name if path != "-" else "-",
-                               with_features=args.features, explain=args.explain)
+                               with_features=args.features, explain=args.explain,
+                               encoding=args.encoding)
         except (InputError, OSError) as exc:
             rec = {"id": path, "error": _error(exc)}
         records.append(rec)
