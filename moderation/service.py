@@ -538,12 +538,15 @@ class ModerationQueue:
         return now + self.lease
 
     def release(self, moderator: str, item_id: int, lease_token: str) -> None:
-        """Give an item back without a decision (nothing is logged: nothing was decided)."""
+        """Give an item back without a decision (nothing is logged: nothing was decided).
+        A lease the moderator does not hold (another's, or none) is a :class:`Conflict`."""
         with self.engine.begin() as conn:
-            conn.execute(update(items).where(
+            n = conn.execute(update(items).where(
                 items.c.id == item_id, items.c.lease_token == lease_token,
                 items.c.claimed_by == moderator).values(
-                claimed_by=None, lease_token=None, lease_expires_at=None))
+                claimed_by=None, lease_token=None, lease_expires_at=None)).rowcount
+        if n != 1:
+            raise Conflict("that lease is not yours to release (expired, released, or another's)")
 
     # ---- deciding -------------------------------------------------------------------
     def decide(self, moderator: str, item_id: int, lease_token: str, action: str,

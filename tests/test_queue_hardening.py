@@ -281,3 +281,15 @@ def test_hostile_login_bodies_get_4xx(client, body):
     form = b"name=al%00ice&password=x"
     assert client.post("/login", content=form, headers={
         "Content-Type": "application/x-www-form-urlencoded"}).status_code < 500
+
+
+# ---- hardening: a release on another's lease is 409 -----------------------------------------
+def test_releasing_someone_elses_lease_is_409(client, app):
+    q: ModerationQueue = app.state.queue
+    q.add_moderator("bob", PASSWORD)
+    item_id = q.enqueue(record("p1")).item_id
+    bob_lease = q.claim_next("bob")["lease_token"]
+    _login(client)
+    r = client.post(f"/api/items/{item_id}/release", json={"lease_token": bob_lease})
+    assert r.status_code == 409
+    assert q.get_item(item_id)["claimed_by"] == "bob"  # still bob's
