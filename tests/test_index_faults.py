@@ -162,3 +162,15 @@ def test_kill_9_of_a_redis_writer_leaves_no_ghost_pages(tmp_path):
         keys = list(r.scan_iter(match=f"{prefix}:*", count=10_000))
         if keys:
             r.delete(*keys)
+
+
+def test_resuming_an_add_counts_known_pages_as_duplicates(tmp_path):
+    pages = _pages(300, seed=11)
+    with open_index(str(tmp_path / "idx")) as idx:
+        assert idx.add(pages[:200]).added == 200
+        res = idx.add(pages)  # the same file again, after an interruption at page 200
+        assert (res.added, res.duplicates, res.errors) == (100, 200, [])
+        changed = dict(pages[0], text=pages[0]["text"] + " changed")
+        res = idx.add([changed], strict=False)
+        assert res.added == 0 and "different text" in res.errors[0][1]
+        assert len(idx) == 300
