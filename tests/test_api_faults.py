@@ -81,3 +81,21 @@ def test_a_500_keeps_the_connection_usable(tmp_path, which):
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def test_a_boolean_id_is_refused():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from serving.app import create_app
+    from serving.settings import Settings
+
+    with TestClient(create_app(Settings.from_env(index=None, db=None))) as c:
+        for ident in (True, False):
+            r = c.post("/v1/score", json={"id": ident, "text": "A short page about the harbour."})
+            assert r.status_code == 422 and r.json()["error"]["field"] == "id"
+        r = c.post("/v1/score", json={"pages": [{"id": True, "text": "x y z"}, {"id": 2, "text": "a b c"}]})
+        assert [x.get("error", {}).get("field") for x in r.json()["results"]] == ["pages[0].id", None]
