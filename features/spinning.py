@@ -91,6 +91,9 @@ NAME_CONNECTORS = frozenset({"of", "for", "and", "the", "de", "on", "in", "&"})
 
 
 _KEYS: dict[str, str] = {}
+#: Longest word or gap the per-token caches keep: bounds their memory in bytes, not only in
+#: entries (issue 19: pages of long distinct words filled them with hundreds of MB).
+_MAX_CACHED_CHARS = 40
 
 
 def lm_key(word: str) -> str:
@@ -98,9 +101,10 @@ def lm_key(word: str) -> str:
     key = _KEYS.get(word)
     if key is None:
         key = "#" if _DIGIT_RE.search(word) else word.lower().replace("’", "'")
-        if len(_KEYS) > 500_000:  # bound the cache on endless streams of new words
-            _KEYS.clear()
-        _KEYS[word] = key
+        if len(word) <= _MAX_CACHED_CHARS:  # long words: not worth their memory
+            if len(_KEYS) > 200_000:  # bound the cache on endless streams of new words
+                _KEYS.clear()
+            _KEYS[word] = key
     return key
 
 
@@ -125,7 +129,7 @@ def _gap_flags(gap: str) -> int:
             f = _BRK | (_SENT if _SENT_RE.search(gap) else 0)
         if "\n" in gap:
             f |= _NL
-        if len(_GAP_FLAGS) < 100_000:  # bound the cache on hostile input
+        if len(_GAP_FLAGS) < 100_000 and len(gap) <= _MAX_CACHED_CHARS:  # bounded on hostile input
             _GAP_FLAGS[gap] = f
     return f
 
