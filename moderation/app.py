@@ -127,8 +127,12 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         via_cookie = token is None
-        name = sessions.read(token or request.cookies.get(SESSION_COOKIE))
-        if name is None or not q.moderator_exists(name):
+        got = sessions.read(token or request.cookies.get(SESSION_COOKIE))
+        if got is None:
+            return None
+        name, stamp = got
+        # the moderator is active and the session was issued under the current password
+        if q.session_stamp(name) != stamp:
             return None
         if via_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -163,7 +167,8 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
 
     def set_session(request: Request, resp: Response, name: str) -> None:
         secure = request.url.scheme == "https" if secure_cookies is None else secure_cookies
-        resp.set_cookie(SESSION_COOKIE, sessions.issue(name), max_age=sessions.max_age,
+        resp.set_cookie(SESSION_COOKIE, sessions.issue(name, q.session_stamp(name) or ""),
+                        max_age=sessions.max_age,
                         path=(_base(request) or "") + "/", httponly=True, samesite="lax",
                         secure=secure)
 
@@ -179,7 +184,8 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
             raise Invalid("'name' and 'password' must be strings")
         if not await _login_ok(request, name, pw):
             raise HTTPException(401, "wrong name or password")
-        resp = JSONResponse({"moderator": name, "token": sessions.issue(name)})
+        resp = JSONResponse({"moderator": name,
+                             "token": sessions.issue(name, q.session_stamp(name) or "")})
         set_session(request, resp, name)
         return resp
 

@@ -428,6 +428,23 @@ class ModerationQueue:
             return conn.execute(select(moderators.c.id).where(
                 moderators.c.name == name, moderators.c.active.is_(True))).first() is not None
 
+    def session_stamp(self, name: str) -> str | None:
+        """The session stamp of an active moderator (see ``moderation.auth``), else None."""
+        from moderation.auth import session_stamp
+
+        if "\x00" in name or len(name) > 100:
+            return None
+        with self.engine.connect() as conn:
+            h = conn.execute(select(moderators.c.password_hash).where(
+                moderators.c.name == name, moderators.c.active.is_(True))).scalar()
+        return session_stamp(h) if h is not None else None
+
+    def deactivate_moderator(self, name: str) -> bool:
+        """Stop a moderator signing in; their sessions end at once. False when unknown."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(moderators).where(moderators.c.name == name)
+                                .values(active=False)).rowcount == 1
+
     # ---- claiming -------------------------------------------------------------------
     def _order(self, view: str):
         if view == "newest":

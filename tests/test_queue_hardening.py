@@ -293,3 +293,31 @@ def test_releasing_someone_elses_lease_is_409(client, app):
     r = client.post(f"/api/items/{item_id}/release", json={"lease_token": bob_lease})
     assert r.status_code == 409
     assert q.get_item(item_id)["claimed_by"] == "bob"  # still bob's
+
+
+# ---- hardening: sessions end at a password change and when a moderator is deactivated ------
+def test_sessions_end_at_password_change_and_deactivation(client, app, db_url):  # noqa: F811
+    q: ModerationQueue = app.state.queue
+    token = client.post("/api/login", json={"name": "alice", "password": PASSWORD}).json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/me", headers=bearer).status_code == 200
+    q.add_moderator("alice", "another password 2")  # a new password
+    client.cookies.clear()
+    assert client.get("/api/me", headers=bearer).status_code == 401
+    token = client.post("/api/login", json={"name": "alice", "password": "another password 2"}).json()["token"]
+    client.cookies.clear()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/me", headers=bearer).status_code == 200
+    import subprocess
+    import sys
+
+    from farmscore.config import REPO_ROOT
+
+    p = subprocess.run([sys.executable, "-m", "farmscore", "queue", "deactivate-user", "alice",
+                        "--db", db_url], capture_output=True, cwd=REPO_ROOT, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    assert client.get("/api/me", headers=bearer).status_code == 401
+    assert client.post("/api/login", json={"name": "alice", "password": "another password 2"}).status_code == 401
+    p = subprocess.run([sys.executable, "-m", "farmscore", "queue", "deactivate-user", "nobody",
+                        "--db", db_url], capture_output=True, cwd=REPO_ROOT, timeout=120)
+    assert p.returncode == 1 and b"no moderator" in p.stderr

@@ -5,6 +5,7 @@
     farmscore queue import --jsonl FILE           score pages and queue those past the risk threshold
     farmscore queue export [-o FILE]              decisions as a labelled JSONL data set
     farmscore queue add-user NAME [--password P]  add a moderator (password from stdin otherwise)
+    farmscore queue deactivate-user NAME          stop a moderator signing in; ends their sessions
 
 The database is ``--db`` or ``$FARMSCORE_DB`` (default ``sqlite:///farmscore-queue.db``);
 PostgreSQL by URL, e.g. ``postgresql+psycopg://user@host/db``. The risk threshold is
@@ -57,6 +58,11 @@ def register(subparsers) -> None:
     u.add_argument("name")
     u.add_argument("--password", default=None, help="default: read from stdin (or prompt)")
     u.set_defaults(func=run_add_user)
+
+    d = actions.add_parser("deactivate-user", parents=[db],
+                           help="stop a moderator signing in (their sessions end at once)")
+    d.add_argument("name")
+    d.set_defaults(func=run_deactivate_user)
 
 
 def _queue(args, **kwargs):
@@ -164,4 +170,14 @@ def run_add_user(args: argparse.Namespace) -> int:
         print(f"farmscore queue add-user: {exc}", file=sys.stderr)
         return 2
     print(f"farmscore queue: moderator {args.name!r} can sign in", file=sys.stderr)
+    return 0
+
+
+def run_deactivate_user(args: argparse.Namespace) -> int:
+    """Exit 0 when the moderator was deactivated, 1 when there is no such moderator."""
+    if not _queue(args).deactivate_moderator(args.name):
+        print(f"farmscore queue deactivate-user: no moderator {args.name!r}", file=sys.stderr)
+        return 1
+    print(f"farmscore queue: moderator {args.name!r} can no longer sign in; their sessions "
+          "have ended (add-user NAME makes them active again)", file=sys.stderr)
     return 0
