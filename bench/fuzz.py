@@ -346,6 +346,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--skip-pg", action="store_true")
     ap.add_argument("--skip-api", action="store_true")
+    ap.add_argument("--skip-queue", action="store_true")
     ap.add_argument("--json", metavar="FILE", help="also write the reports as JSON")
     args = ap.parse_args()
     print("command: python bench/fuzz.py " + " ".join(sys.argv[1:]), flush=True)
@@ -356,10 +357,11 @@ def main() -> int:
         if not args.skip_api:
             reports.append(fuzz_api(args.api_requests, args.threads, args.seed, tmp))
             print(json.dumps({k: v for k, v in reports[-1].items() if k != "rss_samples"}), flush=True)
-        reports.append(fuzz_queue(f"sqlite:///{tmp / 'queue.db'}", "SQLite", args.queue_requests,
-                                  args.threads, args.seed, tmp))
-        print(json.dumps({k: v for k, v in reports[-1].items() if k != "rss_samples"}), flush=True)
-        if not args.skip_pg:
+        if not args.skip_queue:
+            reports.append(fuzz_queue(f"sqlite:///{tmp / 'queue.db'}", "SQLite", args.queue_requests,
+                                      args.threads, args.seed, tmp))
+            print(json.dumps({k: v for k, v in reports[-1].items() if k != "rss_samples"}), flush=True)
+        if not args.skip_pg and not args.skip_queue:
             from moderation.testing import _drop_pg_schema, _new_pg_schema, pg_base_url
 
             base = pg_base_url()
