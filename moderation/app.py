@@ -317,6 +317,7 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
 
     @app.post("/login")
     async def login_submit(request: Request) -> Response:
+        _same_origin(request)
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         name = (form.get("name") or [""])[0]
         pw = (form.get("password") or [""])[0]
@@ -335,6 +336,7 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
 
     @app.post("/logout")
     def logout(request: Request) -> RedirectResponse:
+        _same_origin(request)
         resp = RedirectResponse(f"{_base(request)}/login", 303)
         resp.delete_cookie(SESSION_COOKIE, path=(_base(request) or "") + "/")
         return resp
@@ -492,6 +494,21 @@ class LoginThrottle:
             d.append(now)
             while len(d) > limit:
                 d.popleft()
+
+
+def _same_origin(request: Request) -> None:
+    """Refuse a sign-in or sign-out form posted from another site (login CSRF: a page
+    elsewhere signing the browser in as the attacker, or out). Browsers send ``Origin`` on
+    every cross-site POST; when it is there it must name this host. (No ``Origin`` and no
+    ``Referer``: a script or an old browser, allowed: CSRF needs a browser.)"""
+    from urllib.parse import urlsplit
+
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed:
+        return
+    host = request.headers.get("host", "")
+    if claimed == "null" or urlsplit(claimed).netloc != host:
+        raise HTTPException(403, "cross-site sign-in and sign-out forms are refused")
 
 
 def _has_bad_string(obj: Any) -> str | None:

@@ -321,3 +321,17 @@ def test_sessions_end_at_password_change_and_deactivation(client, app, db_url): 
     p = subprocess.run([sys.executable, "-m", "farmscore", "queue", "deactivate-user", "nobody",
                         "--db", db_url], capture_output=True, cwd=REPO_ROOT, timeout=120)
     assert p.returncode == 1 and b"no moderator" in p.stderr
+
+
+# ---- hardening: no cross-site sign-in or sign-out --------------------------------------------
+def test_sign_in_and_out_forms_from_another_site_are_refused(client):
+    form = {"name": "alice", "password": PASSWORD}
+    for path in ("/login", "/logout"):
+        r = client.post(path, data=form, headers={"Origin": "http://evil.example"}, follow_redirects=False)
+        assert r.status_code == 403
+        r = client.post(path, data=form, headers={"Referer": "http://evil.example/x"}, follow_redirects=False)
+        assert r.status_code == 403
+    r = client.post("/login", data=form, headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.post("/logout", headers={"Origin": "http://testserver"},
+                       follow_redirects=False).status_code == 303
