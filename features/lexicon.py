@@ -52,7 +52,7 @@ def _zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
-_zipf_cached = lru_cache(maxsize=200_000)(_zipf)
+_zipf_cached = lru_cache(maxsize=50_000)(_zipf)
 #: Longest word whose frequency is cached (bounds the cache's bytes; longer words are rare
 #: and looked up each time).
 MAX_CACHED_WORD_CHARS = 40

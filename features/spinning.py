@@ -102,7 +102,7 @@ def lm_key(word: str) -> str:
     if key is None:
         key = "#" if _DIGIT_RE.search(word) else word.lower().replace("’", "'")
         if len(word) <= _MAX_CACHED_CHARS:  # long words: not worth their memory
-            if len(_KEYS) > 200_000:  # bound the cache on endless streams of new words
+            if len(_KEYS) > 50_000:  # bound the cache on endless streams of new words
                 _KEYS.clear()
             _KEYS[word] = key
     return key
@@ -1794,7 +1794,9 @@ class _WordTable:
     so a reader holding the old set still reads consistent arrays.
     """
 
-    MAX_ENTRIES = 500_000
+    #: 100,000 (was 500,000): a hostile stream of new words filled the table, its word
+    #: dictionaries and their strings with ~250 MB before the bound (issue 19)
+    MAX_ENTRIES = 100_000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -1953,7 +1955,7 @@ class _Context:
             codes = np.fromiter(map(codes_of.__getitem__, words), dtype=np.int64,
                                 count=len(words))
         except KeyError:
-            if len(codes_of) > 500_000:  # bound the cache on endless streams of new words
+            if len(codes_of) > _WordTable.MAX_ENTRIES:  # bound the cache on endless streams of new words
                 codes_of.clear()
                 keys_of.clear()
             vocab, get = ref.vocab, codes_of.get
@@ -1975,7 +1977,7 @@ class _Context:
         miss = (codes < 0).nonzero()[0]
         if len(miss):
             codes_of, keys_of = tab.word_code, tab.word_key
-            if len(codes_of) > 500_000:  # bound the cache on endless streams of new words
+            if len(codes_of) > _WordTable.MAX_ENTRIES:  # bound the cache on endless streams of new words
                 codes_of.clear()
                 keys_of.clear()
             vocab = ref.vocab

@@ -45,14 +45,15 @@ _SENT_END_INLINE_RE = re.compile(r"[.!?][\"'”’)\]]*[^\S\n]+(?=[\"'“‘(\[]
 _BULLET_RE = re.compile(r"^[•\-*–·▪►✓✔]\s")
 
 #: Distinct words kept in :data:`_WORD_INFO` before it is emptied (bounds a server's memory).
-MAX_CACHED_WORDS = 100_000
+MAX_CACHED_WORDS = 50_000
 #: Longest word whose syllables textstat counts (the longest English words have ~30 letters).
 MAX_SYLLABLE_WORD_CHARS = 40
 #: Characters of a page's distinct words (first occurrences, in order) whose syllables
 #: textstat counts; later new words are estimated. A long news article has ~15,000.
 SYLLABLE_CHAR_BUDGET = 40_000
-#: Words pyphen's own (unbounded) cache may hold before it is emptied.
-MAX_PYPHEN_CACHE = 20_000
+#: Words pyphen's own (unbounded) cache may hold before it is emptied: small, because
+#: :data:`_WORD_INFO` already keeps every result pyphen would give again.
+MAX_PYPHEN_CACHE = 1_000
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 

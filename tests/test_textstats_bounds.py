@@ -28,7 +28,7 @@ def _words(n: int, length: int, seed: int) -> list[str]:
 
 
 def test_pyphen_cache_stays_bounded(monkeypatch):
-    monkeypatch.setattr(textstats, "MAX_PYPHEN_CACHE", 500, raising=False)
+    monkeypatch.setattr(textstats, "MAX_PYPHEN_CACHE", 500, raising=False)  # default 1,000
     for hd in pyphen.hdcache.values():
         hd.cache.clear()
     for seed in range(6):  # 6 pages of 300 new distinct words
