@@ -115,6 +115,8 @@ class SQLiteStore:
         try:
             rows = [r[0] for r in self.db.execute("PRAGMA quick_check(3)")]
         except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):  # closed, locked, ...: not the file's fault
+                raise
             rows = [str(exc)]
         if rows != ["ok"]:
             self._mark_corrupt("; ".join(rows)[:300])
@@ -126,7 +128,10 @@ class SQLiteStore:
         raise CorruptIndexError(reason)
 
     def _failed(self, exc: sqlite3.DatabaseError):
-        """A read failed: check the file, so the error says whether it is corrupt."""
+        """A read failed: check the file, so the error says whether it is corrupt. Errors
+        that say nothing about the file (a closed connection, a lock) pass through."""
+        if not _is_corruption(exc):
+            raise exc
         try:
             self.check_integrity()
         except CorruptIndexError:
@@ -261,6 +266,15 @@ class SQLiteStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_CORRUPT or SQLITE_NOTADB (raised as the base ``DatabaseError``), not a misuse
+    (``ProgrammingError``: a closed connection) or a busy or locked database."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (11, 26)
+    return type(exc) is sqlite3.DatabaseError
 
 
 def _key_order(seqs: list[int], keys: list[list[int]]):

@@ -203,7 +203,7 @@ class ErrorMiddleware:
         try:
             await self.app(scope, tracking_receive, tracking_send)
         except Exception as exc:  # noqa: BLE001 - every failure gets an answer
-            if started:
+            if started or _find(exc, BodyTooLarge) is not None:  # 413 is the body limit's
                 raise
             import logging
 
