@@ -270,30 +270,8 @@ class Index:
 
     # ---- querying -------------------------------------------------------------------
     def _candidates(self, fp: Fingerprint, exclude: set[int]) -> list[int]:
-        keys = self.keys(fp)
-        post = self.store.postings(keys, self.max_postings)
-        band: set[int] = set()
-        votes: Counter[int] = Counter()
-        for k, seqs in post.items():
-            if k >> 60 == _TAG_BAND:
-                band.update(seqs)
-            else:
-                votes.update(seqs)
-        chosen = [s for s in band if s not in exclude]
-        if len(chosen) >= self.max_candidates:
-            return chosen[: self.max_candidates]
-        # votes.most_common() order (count descending, ties in first-seen order: a stable
-        # sort) of only the pages with enough votes: at a million pages most of the
-        # thousands of pages a query's keys list have one vote, and need no sorting
-        min_votes = self.min_votes
-        voted = [sv for sv in votes.items() if sv[1] >= min_votes]
-        voted.sort(key=_COUNT, reverse=True)
-        for s, _ in voted:
-            if len(chosen) >= self.max_candidates:
-                break
-            if s not in exclude and s not in band:
-                chosen.append(s)
-        return chosen[: self.max_candidates]
+        post = self.store.postings(self.keys(fp), self.max_postings)
+        return choose_candidates(post, exclude, self.max_candidates, self.min_votes)
 
     def query(self, doc: Document | str, page_id: str | None = None,
               published: str | None = None, thresholds: Thresholds | None = None,
@@ -316,28 +294,8 @@ class Index:
                 row = self.store.pages([own_seq])
                 own_pub = own_pub or (row[0].published if row else None)
         exclude = {own_seq} if own_seq is not None else set()
-        rows = [row for row in self.store.pages(self._candidates(fp, exclude))
-                if row.id != page_id and _older(row, own_seq, own_pub)]
-        unpacked = [(row, _unpack(row)) for row in rows]
-        keep = _may_match(fp, [sets for _, sets in unpacked], t)
-        matches = []
-        for (row, sets), may in zip(unpacked, keep):
-            if not may:
-                continue
-            s = score(fp, sets)
-            v = verdict(s, t)
-            if v is None:
-                continue
-            matches.append((row, sets, s, v))
-        matches.sort(key=lambda m: _source_order(m[0]))
-        out = []
-        for row, sets, s, (method, sim) in matches[:limit]:
-            ranges = matched_word_ranges(fp, sets, method)
-            out.append(Match(id=row.id, url=row.url, published=row.published, seq=row.seq,
-                             method=method, similarity=sim, scores=s,
-                             matched=_evidence(doc, fp, ranges),
-                             coverage=coverage(ranges, fp.n_words)))
-        return out
+        rows = self.store.pages(self._candidates(fp, exclude))
+        return rank_matches(doc, fp, rows, page_id, own_seq, own_pub, t, limit)
 
     def __len__(self) -> int:
         return self.store.count()
@@ -434,6 +392,71 @@ def _fingerprint_keys(keys: PostingKeys, norm: str) -> tuple[Fingerprint, list[i
 def _fingerprint_chunk(keys: PostingKeys, norms: list[str]) -> list[tuple[Fingerprint, list[int]]]:
     """Worker-process side of :meth:`Index._fingerprint_all`."""
     return [_fingerprint_keys(keys, n) for n in norms]
+
+
+def choose_candidates(post: dict[int, list[int]], exclude: set[int], max_candidates: int,
+                      min_votes: int) -> list[int]:
+    """The candidate pages (seqs) of a query, from its posting lists ``{key: [seq, ...]}``
+    (keys in the query's key order, seqs ascending, over-long lists already left out).
+
+    Every LSH band hit is a candidate; then pages by how many sampled immutable and fact
+    pair keys they share (at least ``min_votes``), most first; ``max_candidates`` in all.
+    A pure function, so that a distributed join (``farmscore.batch.dedup``) that gathers
+    the same posting lists picks the same candidates as this index.
+    """
+    band: set[int] = set()
+    votes: Counter[int] = Counter()
+    for k, seqs in post.items():
+        if k >> 60 == _TAG_BAND:
+            band.update(seqs)
+        else:
+            votes.update(seqs)
+    chosen = [s for s in band if s not in exclude]
+    if len(chosen) >= max_candidates:
+        return chosen[:max_candidates]
+    # votes.most_common() order (count descending, ties in first-seen order: a stable
+    # sort) of only the pages with enough votes: at a million pages most of the
+    # thousands of pages a query's keys list have one vote, and need no sorting
+    voted = [sv for sv in votes.items() if sv[1] >= min_votes]
+    voted.sort(key=_COUNT, reverse=True)
+    for s, _ in voted:
+        if len(chosen) >= max_candidates:
+            break
+        if s not in exclude and s not in band:
+            chosen.append(s)
+    return chosen[:max_candidates]
+
+
+def rank_matches(doc: Document, fp: Fingerprint, rows: list[PageRow], page_id: str | None,
+                 own_seq: int | None, own_pub: str | None, t: Thresholds,
+                 limit: int = 10) -> list[Match]:
+    """The matches among candidate pages ``rows``, the source first (see :meth:`Index.query`).
+
+    ``fp`` is the page's fingerprint with positions; ``own_seq``/``own_pub`` its place in
+    the source order when it is indexed itself. Pure: the candidates may come from this
+    index's store or from a distributed join, and the verdict is the same code.
+    """
+    rows = [row for row in rows if row.id != page_id and _older(row, own_seq, own_pub)]
+    unpacked = [(row, _unpack(row)) for row in rows]
+    keep = _may_match(fp, [sets for _, sets in unpacked], t)
+    matches = []
+    for (row, sets), may in zip(unpacked, keep):
+        if not may:
+            continue
+        s = score(fp, sets)
+        v = verdict(s, t)
+        if v is None:
+            continue
+        matches.append((row, sets, s, v))
+    matches.sort(key=lambda m: _source_order(m[0]))
+    out = []
+    for row, sets, s, (method, sim) in matches[:limit]:
+        ranges = matched_word_ranges(fp, sets, method)
+        out.append(Match(id=row.id, url=row.url, published=row.published, seq=row.seq,
+                         method=method, similarity=sim, scores=s,
+                         matched=_evidence(doc, fp, ranges),
+                         coverage=coverage(ranges, fp.n_words)))
+    return out
 
 
 def _older(row: PageRow, own_seq: int | None, own_pub: str | None) -> bool:
