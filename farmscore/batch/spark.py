@@ -137,18 +137,23 @@ def run_spark(spark, in_path: str, out_path: str, cfg: ScorerConfig, fmt: str,
     out.write.mode("overwrite").parquet(out_path)
 
 
-def make_session(master: str = "local[2]", app: str = "farmscore-batch", conf: dict | None = None):
-    """A SparkSession whose Python workers run this interpreter (on a cluster,
-    ``spark-submit`` builds the session and this is not called)."""
+def make_session(master: str | None = "local[2]", app: str = "farmscore-batch", conf: dict | None = None):
+    """A SparkSession whose Python workers run this interpreter. Under ``spark-submit``
+    (which starts the JVM first and sets ``PYSPARK_GATEWAY_PORT``) the submitted master and
+    configuration are used, and ``master`` is ignored."""
     from pyspark.sql import SparkSession
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    b = (SparkSession.builder.master(master).appName(app)
-         .config("spark.ui.enabled", "false")
-         .config("spark.ui.showConsoleProgress", "true")
-         .config("spark.sql.shuffle.partitions", "8")
-         .config("spark.python.worker.reuse", "true")
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ
+    if not submitted:
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    b = SparkSession.builder.appName(app)
+    if not submitted:
+        b = (b.master(master or "local[2]")
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "true")
+             .config("spark.sql.shuffle.partitions", "8"))
+    b = (b.config("spark.python.worker.reuse", "true")
          .config("spark.sql.execution.arrow.maxRecordsPerBatch", "256"))
     for k, v in (conf or {}).items():
         b = b.config(k, v)

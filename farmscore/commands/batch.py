@@ -42,7 +42,7 @@ def register(subparsers) -> None:
                    help="Spark: stored corpus of earlier crawls to join for originality")
     p.add_argument("--fingerprint-corpus", action="store_true",
                    help="Spark: write the fingerprints of the pages of IN to OUT (for --corpus)")
-    p.add_argument("--master", default=os.environ.get("FARMSCORE_SPARK_MASTER", "local[2]"),
+    p.add_argument("--master", default=os.environ.get("FARMSCORE_SPARK_MASTER"),
                    help="Spark master when not under spark-submit (default local[2])")
     p.add_argument("--rules", action="store_true", help="score with the rule baseline")
     p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
