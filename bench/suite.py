@@ -118,7 +118,7 @@ def _write_input(arts, copies: int, path: Path) -> None:
 
     ids = [f"{i}#{c}" for c in range(copies) for i, _ in arts]
     texts = [t for _ in range(copies) for _, t in arts]
-    pq.write_table(pa.table({"id": ids, "text": texts}), path, row_group_size=1000)
+    pq.write_table(pa.table({"id": ids, "text": texts}), path, row_group_size=250)
 
 
 def _executor_rss_mb() -> tuple[float, list[float]]:
@@ -156,7 +156,7 @@ def bench_local_and_spark(arts, copies: int, repeat: int, core: int | None) -> d
         if core is not None:  # Spark: both cores, for the JVM and its Python workers alike
             os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
         spark = make_session("local[2]", "farmscore-bench", {"spark.ui.showConsoleProgress": "false",
-                                                              "spark.sql.files.maxPartitionBytes": str(4 << 20)})
+                                                              "spark.sql.files.maxPartitionBytes": str(1 << 20)})
         try:
             cfg = ScorerConfig()
             warm = Path(tmp) / "warm-in.parquet"
