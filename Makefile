@@ -31,8 +31,11 @@ demo: setup
 test: setup system
 	$(BIN)/python -m pytest -q
 
+# The benchmark suite (bench/suite.py): installs the `bench` extra (datatrove, spaCy) into
+# .venv first; the tests never need it. Writes its table into README.md.
 bench: setup
-	$(BIN)/python bench/bench_inpage.py
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.suite --write-readme
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -60,27 +60,19 @@ def _error(exc: Exception) -> dict:
 
 
 # ---- score ---------------------------------------------------------------------------
-def iter_jsonl(stream: Iterator[str | UnicodeDecodeError]) -> Iterator[tuple[int, object, object, dict | None]]:
-    """(line number, id, text, error) per non-blank line; malformed lines become errors."""
-    for n, raw in enumerate(stream, 1):
-        if isinstance(raw, UnicodeDecodeError):
-            yield n, None, None, {"code": "encoding",
-                                  "reason": f"line {n}: not valid UTF-8 at byte {raw.start}"}
-            continue
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            yield n, None, None, {"code": "json", "reason": f"line {n}: malformed JSON ({exc})"}
-            continue
-        if not isinstance(obj, dict):
-            yield n, None, None, {"code": "type", "reason": f"line {n}: expected an object"}
+def iter_jsonl(stream: Iterator[bytes | str]) -> Iterator[tuple[int, object, object, dict | None]]:
+    """(line number, id, text, error) per non-blank line; malformed lines become errors
+    (:mod:`farmscore.jsonl`: invalid UTF-8, lone surrogates, NaN, deep nesting)."""
+    from farmscore.jsonl import iter_lines, valid_id
+
+    for n, obj, err in iter_lines(stream):
+        if err is not None:
+            yield n, None, None, err
             continue
         pid = obj.get("id")
-        if pid is None or isinstance(pid, (dict, list)):
-            yield n, pid if not isinstance(pid, (dict, list)) else None, None, \
-                {"code": "field", "reason": f"line {n}: 'id' is required (a string or number)"}
+        if not valid_id(pid):
+            yield n, pid if isinstance(pid, (str, int)) and not isinstance(pid, bool) else None, None, \
+                {"code": "field", "reason": f"line {n}: 'id' is required (a string or finite number)"}
             continue
         text, html = obj.get("text"), obj.get("html")
         if text is None and isinstance(html, str):
@@ -106,7 +98,8 @@ def cmd_score(args) -> int:
     for path in args.files:
         try:
             rec = scorer.score(_read_file(path), Path(path).name if path != "-" else "-",
-                               with_features=args.features, explain=args.explain)
+                               with_features=args.features, explain=args.explain,
+                               encoding=args.encoding)
         except (InputError, OSError) as exc:
             rec = {"id": path, "error": _error(exc)}
         records.append(rec)
@@ -140,18 +133,10 @@ def _score_jsonl(args, scorer) -> int:
     return 1 if errors else 0
 
 
-def _safe_lines(stream) -> Iterator[str | UnicodeDecodeError]:
-    """Lines of a text stream; a line that is not UTF-8 is passed on as its decode error,
-    so it becomes an error record instead of ending the run."""
-    buf = getattr(stream, "buffer", stream)
-    for raw in buf:
-        if isinstance(raw, str):
-            yield raw
-            continue
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield exc
+def _safe_lines(stream) -> Iterator[bytes | str]:
+    """The byte lines of a stream (decoded and checked line by line in :func:`iter_jsonl`,
+    so a line that is not UTF-8 becomes an error record instead of ending the run)."""
+    return getattr(stream, "buffer", stream)
 
 
 # ---- schema ----------------------------------------------------------------------------
@@ -205,9 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from originality.errors import IndexError_
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except IndexError_ as exc:  # a corrupt, missing or foreign index: say so, no traceback
+        print(f"farmscore {args.command}: originality index: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `farmscore score ... | head`
         return 0
     except KeyboardInterrupt:

@@ -46,12 +46,21 @@ SKLEARN_STOP_WORDS: frozenset[str] = frozenset({
 STOP_WORDS: frozenset[str] = SKLEARN_STOP_WORDS | {"s", "t", "said", "says", "mr", "mrs"}
 
 
-@lru_cache(maxsize=200_000)
-def zipf(word: str) -> float:
-    """Zipf frequency of a lower-case word in English (0 = unseen, 7+ = "the")."""
+def _zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en")
+
+
+_zipf_cached = lru_cache(maxsize=50_000)(_zipf)
+#: Longest word whose frequency is cached (bounds the cache's bytes; longer words are rare
+#: and looked up each time).
+MAX_CACHED_WORD_CHARS = 40
+
+
+def zipf(word: str) -> float:
+    """Zipf frequency of a lower-case word in English (0 = unseen, 7+ = "the")."""
+    return _zipf_cached(word) if len(word) <= MAX_CACHED_WORD_CHARS else _zipf(word)
 
 
 def idf_weight(word: str) -> float:

@@ -91,6 +91,9 @@ NAME_CONNECTORS = frozenset({"of", "for", "and", "the", "de", "on", "in", "&"})
 
 
 _KEYS: dict[str, str] = {}
+#: Longest word or gap the per-token caches keep: bounds their memory in bytes, not only in
+#: entries (issue 19: pages of long distinct words filled them with hundreds of MB).
+_MAX_CACHED_CHARS = 40
 
 
 def lm_key(word: str) -> str:
@@ -98,9 +101,10 @@ def lm_key(word: str) -> str:
     key = _KEYS.get(word)
     if key is None:
         key = "#" if _DIGIT_RE.search(word) else word.lower().replace("’", "'")
-        if len(_KEYS) > 500_000:  # bound the cache on endless streams of new words
-            _KEYS.clear()
-        _KEYS[word] = key
+        if len(word) <= _MAX_CACHED_CHARS:  # long words: not worth their memory
+            if len(_KEYS) > 50_000:  # bound the cache on endless streams of new words
+                _KEYS.clear()
+            _KEYS[word] = key
     return key
 
 
@@ -125,7 +129,7 @@ def _gap_flags(gap: str) -> int:
             f = _BRK | (_SENT if _SENT_RE.search(gap) else 0)
         if "\n" in gap:
             f |= _NL
-        if len(_GAP_FLAGS) < 100_000:  # bound the cache on hostile input
+        if len(_GAP_FLAGS) < 100_000 and len(gap) <= _MAX_CACHED_CHARS:  # bounded on hostile input
             _GAP_FLAGS[gap] = f
     return f
 
@@ -1790,7 +1794,9 @@ class _WordTable:
     so a reader holding the old set still reads consistent arrays.
     """
 
-    MAX_ENTRIES = 500_000
+    #: 100,000 (was 500,000): a hostile stream of new words filled the table, its word
+    #: dictionaries and their strings with ~250 MB before the bound (issue 19)
+    MAX_ENTRIES = 100_000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -1949,7 +1955,7 @@ class _Context:
             codes = np.fromiter(map(codes_of.__getitem__, words), dtype=np.int64,
                                 count=len(words))
         except KeyError:
-            if len(codes_of) > 500_000:  # bound the cache on endless streams of new words
+            if len(codes_of) > _WordTable.MAX_ENTRIES:  # bound the cache on endless streams of new words
                 codes_of.clear()
                 keys_of.clear()
             vocab, get = ref.vocab, codes_of.get
@@ -1971,7 +1977,7 @@ class _Context:
         miss = (codes < 0).nonzero()[0]
         if len(miss):
             codes_of, keys_of = tab.word_code, tab.word_key
-            if len(codes_of) > 500_000:  # bound the cache on endless streams of new words
+            if len(codes_of) > _WordTable.MAX_ENTRIES:  # bound the cache on endless streams of new words
                 codes_of.clear()
                 keys_of.clear()
             vocab = ref.vocab

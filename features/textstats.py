@@ -8,6 +8,15 @@ Readability uses textstat's syllable counter (``textstat==0.7.8``; later version
 NLTK data at import). Counting costs ~40 us a word, so it runs once per distinct word
 (cached) and the Flesch / Flesch-Kincaid / Gunning-fog formulas are computed here from the
 counts, which is what textstat itself does, without re-tokenising the text three times.
+
+Bounded cost and memory (issue 19): textstat's hyphenator (pyphen) costs ~18 us per
+character of a word it has not seen and caches every word forever, so pages of long
+distinct words cost seconds of CPU each and grew a server by hundreds of MB. Here a word
+longer than :data:`MAX_SYLLABLE_WORD_CHARS`, or past :data:`SYLLABLE_CHAR_BUDGET` characters
+of a page's distinct words (in order of first occurrence, so the rule depends on the page
+alone, never on what was cached before), gets a vowel-group estimate instead; pyphen's
+cache is emptied past :data:`MAX_PYPHEN_CACHE` words. Real news pages are inside both limits
+(the golden in-page check: every page's features unchanged).
 """
 
 from __future__ import annotations
@@ -36,14 +45,49 @@ _SENT_END_INLINE_RE = re.compile(r"[.!?][\"'”’)\]]*[^\S\n]+(?=[\"'“‘(\[]
 _BULLET_RE = re.compile(r"^[•\-*–·▪►✓✔]\s")
 
 #: Distinct words kept in :data:`_WORD_INFO` before it is emptied (bounds a server's memory).
-MAX_CACHED_WORDS = 200_000
+MAX_CACHED_WORDS = 50_000
+#: Longest word whose syllables textstat counts (the longest English words have ~30 letters).
+MAX_SYLLABLE_WORD_CHARS = 40
+#: Characters of a page's distinct words (first occurrences, in order) whose syllables
+#: textstat counts; later new words are estimated. A long news article has ~15,000.
+SYLLABLE_CHAR_BUDGET = 40_000
+#: Words pyphen's own (unbounded) cache may hold before it is emptied: small, because
+#: :data:`_WORD_INFO` already keeps every result pyphen would give again.
+MAX_PYPHEN_CACHE = 1_000
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 
 def syllables(word: str) -> int:
-    """Syllables of one lower-case word, by textstat (at least 1)."""
+    """Syllables of one lower-case word, by textstat (at least 1); a word longer than
+    :data:`MAX_SYLLABLE_WORD_CHARS` gets :func:`estimated_syllables` (bounded cost)."""
+    if len(word) > MAX_SYLLABLE_WORD_CHARS:
+        return estimated_syllables(word)
     import textstat
 
     return max(1, textstat.syllable_count(word))
+
+
+def estimated_syllables(word: str) -> int:
+    """Vowel groups of a word (at least 1): the classic cheap syllable estimate, linear in
+    the word, used where textstat would cost too much."""
+    return max(1, len(_VOWEL_GROUPS.findall(word)))
+
+
+def _estimated_info(word: str) -> int:
+    """:func:`word_info` with :func:`estimated_syllables` (not cached: cheap)."""
+    syl = estimated_syllables(word) if word.isalpha() else 0
+    return 8 * syl + 4 * (syl >= 3) + 2 * (syl > 0) + (word in STOP_WORDS)
+
+
+def bound_pyphen_cache() -> None:
+    """Empty pyphen's per-dictionary word cache once it passes :data:`MAX_PYPHEN_CACHE`
+    (pyphen keeps every word it hyphenated, forever; textstat exposes no bound)."""
+    import pyphen
+
+    for hd in pyphen.hdcache.values():
+        cache = getattr(hd, "cache", None)
+        if cache is not None and len(cache) > MAX_PYPHEN_CACHE:
+            cache.clear()
 
 
 #: Lower-case word -> :func:`word_info`. A plain dict: ``dict.get`` through ``map`` is the
@@ -76,9 +120,20 @@ def readability_counts(vocab: list[str], counts: np.ndarray) -> tuple[int, int, 
         _WORD_INFO.clear()
     # straight into an array (-1: not cached yet), without an intermediate list
     code = np.fromiter(map(_WORD_INFO.get, vocab, repeat(-1)), dtype=np.int64, count=len(vocab))
+    # words past the page's budget of characters (counted over all its distinct words,
+    # cached or not, so the rule depends on the page alone) are estimated
+    if sum(map(len, vocab)) > SYLLABLE_CHAR_BUDGET:
+        lengths = np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab))
+        past = int(np.searchsorted(np.cumsum(lengths), SYLLABLE_CHAR_BUDGET, side="right"))
+        code[past:] = [_estimated_info(w) for w in vocab[past:]]
     if len(code) and code.min() < 0:
         for i in np.flatnonzero(code < 0).tolist():
-            code[i] = _WORD_INFO[vocab[i]] = word_info(vocab[i])
+            w = vocab[i]
+            if len(w) > MAX_SYLLABLE_WORD_CHARS:
+                code[i] = _estimated_info(w)
+            else:
+                code[i] = _WORD_INFO[w] = word_info(w)
+        bound_pyphen_cache()
     syl = int(counts @ (code >> 3))
     if counts.sum() < 1 << _FIELD_BITS:
         flags = int(counts @ _SPREAD[code & 7])

@@ -18,12 +18,17 @@ sessions are SameSite=Lax, and state-changing API calls authenticated by cookie 
 from __future__ import annotations
 
 import json
+import os
+import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path as PathParam, Query, Request
+from starlette.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -33,10 +38,21 @@ from moderation.db import default_db_url, make_engine, migrate
 from moderation.highlight import css_class, likely_original, segments, source_segments
 from moderation.service import (ACTIONS, DEFAULT_LEASE_SECONDS, VIEWS, Invalid, ModerationQueue,
                                 QueueError)
+from serving.limits import BodyLimitMiddleware, ErrorMiddleware, ParamGuardMiddleware
 
 HERE = Path(__file__).resolve().parent
 #: Techniques a moderator can name beyond the item's own signals (the simulator's names).
 EXTRA_TECHNIQUES = ("copy", "spun", "paraphrase", "rewrite", "other")
+#: Evidence spans highlighted and listed on an item page; the rest are counted, not shown
+#: (a record with 12,000 spans is unreadable anyway, and each span costs page size).
+MAX_SPANS_SHOWN = 500
+#: Bodies of sign-in requests: a name and a password need far less than this.
+LOGIN_MAX_BODY_BYTES = 64 * 1024
+#: Failed sign-ins allowed per name and per client address in a sliding window.
+DEFAULT_LOGIN_LIMITS = {"per_name": 10, "per_address": 50, "window_s": 300}
+#: Largest integer a path or query parameter may be (the id columns are 32-bit on PostgreSQL).
+MAX_INT = 2**31 - 1
+ItemId = PathParam(ge=1, le=MAX_INT, description="item id")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
@@ -52,13 +68,21 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
                      secret_key: str | None = None, run_migrations: bool = True,
                      scorer_factory: Callable[[], Any] | None = None,
                      source_lookup: Callable[[str], str | None] | None = None,
-                     secure_cookies: bool | None = None) -> FastAPI:
+                     secure_cookies: bool | None = None,
+                     max_body_bytes: int | None = None,
+                     login_limits: dict | None = None) -> FastAPI:
     """Build the queue app over ``db_url`` (default ``$FARMSCORE_DB`` or a SQLite file).
 
     ``scorer`` scores texts posted to ``/api/items`` (built lazily with ``build_scorer()``
     when None); ``source_lookup(source_id)`` may return a source's text when records did
     not carry it; ``run_migrations`` upgrades the database to head first.
+    ``max_body_bytes`` (default ``$FARMSCORE_MAX_BODY_BYTES``, as the scoring API) bounds
+    every request body, sign-in bodies to 64 KB; ``login_limits`` (per_name, per_address,
+    window_s) bounds failed sign-ins.
     """
+    if max_body_bytes is None:
+        max_body_bytes = int(os.environ.get("FARMSCORE_MAX_BODY_BYTES", 32 * 1024 * 1024))
+    throttle = LoginThrottle(**(login_limits or DEFAULT_LOGIN_LIMITS))
     engine = make_engine(db_url or default_db_url())
     if run_migrations:
         migrate(engine)
@@ -88,13 +112,27 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
     async def _queue_error(_request: Request, exc: QueueError):
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
+    @app.exception_handler(TooManyLogins)
+    async def _too_many(request: Request, exc: TooManyLogins):
+        headers = {"Retry-After": str(exc.retry_after)}
+        if request.url.path.endswith("/api/login"):
+            return JSONResponse({"detail": str(exc)}, status_code=429, headers=headers)
+        resp = render(request, "login.html", None, next="", error=str(exc))
+        resp.status_code = 429
+        resp.headers.update(headers)
+        return resp
+
     # ---- who is asking --------------------------------------------------------------
     def current_moderator(request: Request) -> str | None:
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         via_cookie = token is None
-        name = sessions.read(token or request.cookies.get(SESSION_COOKIE))
-        if name is None or not q.moderator_exists(name):
+        got = sessions.read(token or request.cookies.get(SESSION_COOKIE))
+        if got is None:
+            return None
+        name, stamp = got
+        # the moderator is active and the session was issued under the current password
+        if q.session_stamp(name) != stamp:
             return None
         if via_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -109,6 +147,19 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
                                 headers={"WWW-Authenticate": "Bearer"})
         return name
 
+    async def _login_ok(request: Request, name: str, pw: str) -> bool:
+        """Check a sign-in off the event loop (argon2 costs ~50 ms of CPU), throttled per
+        name and per client address: a refused attempt counts against both."""
+        addr = request.client.host if request.client else "?"
+        throttle.check(name, addr)
+        if len(name) > 100 or len(pw) > 1024:  # no such moderator; no hashing of megabytes
+            ok = False
+        else:
+            ok = await run_in_threadpool(q.check_login, name, pw)
+        if not ok:
+            throttle.failed(name, addr)
+        return ok
+
     def render(request: Request, template: str, user: str | None, **ctx) -> HTMLResponse:
         base = _base(request)
         html = env.get_template(template).render(base=base, user=user, request=request, **ctx)
@@ -116,7 +167,8 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
 
     def set_session(request: Request, resp: Response, name: str) -> None:
         secure = request.url.scheme == "https" if secure_cookies is None else secure_cookies
-        resp.set_cookie(SESSION_COOKIE, sessions.issue(name), max_age=sessions.max_age,
+        resp.set_cookie(SESSION_COOKIE, sessions.issue(name, q.session_stamp(name) or ""),
+                        max_age=sessions.max_age,
                         path=(_base(request) or "") + "/", httponly=True, samesite="lax",
                         secure=secure)
 
@@ -127,10 +179,13 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
     async def api_login(request: Request) -> JSONResponse:
         """Sign in: returns a Bearer token and sets the session cookie."""
         body = await _json_body(request)
-        name, pw = str(body.get("name", "")), str(body.get("password", ""))
-        if not q.check_login(name, pw):
+        name, pw = body.get("name", ""), body.get("password", "")
+        if not isinstance(name, str) or not isinstance(pw, str):
+            raise Invalid("'name' and 'password' must be strings")
+        if not await _login_ok(request, name, pw):
             raise HTTPException(401, "wrong name or password")
-        resp = JSONResponse({"moderator": name, "token": sessions.issue(name)})
+        resp = JSONResponse({"moderator": name,
+                             "token": sessions.issue(name, q.session_stamp(name) or "")})
         set_session(request, resp, name)
         return resp
 
@@ -167,13 +222,14 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
 
     @api.get("/items")
     def api_list(view: str = "priority", technique: str | None = None,
-                 status: str | None = "pending", limit: int = 50, offset: int = 0,
+                 status: str | None = "pending", limit: int = Query(50, ge=1, le=MAX_INT),
+                 offset: int = Query(0, ge=0, le=MAX_INT),
                  user: str = Depends(api_user)) -> dict:
         return {"items": q.list_items(view, technique, status or None, limit, offset),
                 "counts": q.counts()}
 
     @api.get("/items/{item_id}")
-    def api_item(item_id: int, user: str = Depends(api_user)) -> dict:
+    def api_item(item_id: int = ItemId, user: str = Depends(api_user)) -> dict:
         return _visible(q.get_item(item_id), user)
 
     @api.post("/claim")
@@ -186,11 +242,11 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         return {"item": _visible(item, user) if item else None}
 
     @api.post("/items/{item_id}/claim")
-    def api_claim_item(item_id: int, user: str = Depends(api_user)) -> dict:
+    def api_claim_item(item_id: int = ItemId, user: str = Depends(api_user)) -> dict:
         return {"item": _visible(q.claim_item(user, item_id), user)}
 
     @api.post("/items/{item_id}/decision")
-    async def api_decide(item_id: int, request: Request, user: str = Depends(api_user)) -> JSONResponse:
+    async def api_decide(request: Request, item_id: int = ItemId, user: str = Depends(api_user)) -> JSONResponse:
         """approve / reject (with techniques) / skip, under the lease token of the claim."""
         body = await _json_body(request)
         techs = body.get("techniques") or []
@@ -203,13 +259,13 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         return JSONResponse(dec, status_code=200 if dec["replayed"] else 201)
 
     @api.post("/items/{item_id}/renew")
-    async def api_renew(item_id: int, request: Request, user: str = Depends(api_user)) -> dict:
+    async def api_renew(request: Request, item_id: int = ItemId, user: str = Depends(api_user)) -> dict:
         body = await _json_body(request)
         until = q.renew(user, item_id, str(body.get("lease_token", "")))
         return {"lease_expires_at": until.isoformat(timespec="seconds") + "Z"}
 
     @api.post("/items/{item_id}/release")
-    async def api_release(item_id: int, request: Request, user: str = Depends(api_user)) -> dict:
+    async def api_release(request: Request, item_id: int = ItemId, user: str = Depends(api_user)) -> dict:
         body = await _json_body(request)
         q.release(user, item_id, str(body.get("lease_token", "")))
         return {"released": item_id}
@@ -220,7 +276,8 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         return q.undo(user)
 
     @api.get("/log")
-    def api_log(limit: int = 200, moderator: str | None = None, item_id: int | None = None,
+    def api_log(limit: int = Query(200, ge=1, le=MAX_INT), moderator: str | None = None,
+                item_id: int | None = Query(None, ge=1, le=MAX_INT),
                 user: str = Depends(api_user)) -> dict:
         return {"decisions": q.log(limit, moderator, item_id)}
 
@@ -260,12 +317,15 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
 
     @app.post("/login")
     async def login_submit(request: Request) -> Response:
+        _same_origin(request)
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         name = (form.get("name") or [""])[0]
         pw = (form.get("password") or [""])[0]
         nxt = (form.get("next") or [""])[0]
         base = _base(request)
-        if not q.check_login(name, pw):
+        if "\x00" in name or "\x00" in pw or "\x00" in nxt:
+            return render(request, "login.html", None, next="", error="Wrong name or password.")
+        if not await _login_ok(request, name, pw):
             return render(request, "login.html", None, next=nxt,
                           error="Wrong name or password.")
         # only ever redirect inside this app (no open redirect through ?next=)
@@ -276,6 +336,7 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
 
     @app.post("/logout")
     def logout(request: Request) -> RedirectResponse:
+        _same_origin(request)
         resp = RedirectResponse(f"{_base(request)}/login", 303)
         resp.delete_cookie(SESSION_COOKIE, path=(_base(request) or "") + "/")
         return resp
@@ -310,7 +371,7 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
                                                              ("technique", technique)) if v}))
 
     @app.get("/items/{item_id}", response_class=HTMLResponse)
-    def item_page(request: Request, item_id: int) -> Response:
+    def item_page(request: Request, item_id: int = ItemId) -> Response:
         user = page_user(request)
         if user is None:
             return to_login(request)
@@ -333,6 +394,14 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
             return to_login(request)
         return _export_response()
 
+    def body_limit(scope) -> int:
+        path = scope.get("path", "")
+        return LOGIN_MAX_BODY_BYTES if path.endswith("/login") else max_body_bytes
+
+    # outermost last: errors become answers, then bad parameters, then the body limit
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, limit_for=body_limit)
+    app.add_middleware(ParamGuardMiddleware)
+    app.add_middleware(ErrorMiddleware)
     return app
 
 
@@ -345,7 +414,11 @@ def _visible(item: dict, user: str) -> dict:
 
 
 def _item_context(item: dict | None) -> dict:
-    """Everything the item template needs, computed here so the template stays dumb."""
+    """Everything the item template needs, computed here so the template stays dumb.
+
+    The item comes through the record schema on read (``service._item_dict``), so every
+    field has its type; at most :data:`MAX_SPANS_SHOWN` evidence spans are highlighted and
+    listed (the first by position), and the page says how many there are."""
     if item is None:
         return {"item": None}
     signals = sorted(((k, v) for k, v in (item["signals"] or {}).items() if v > 0),
@@ -356,16 +429,103 @@ def _item_context(item: dict | None) -> dict:
         detected.add("copy")
     vocab = list(dict.fromkeys([*sorted(item["signals"] or {}), *EXTRA_TECHNIQUES]))
     chosen = set(item.get("techniques") or []) or detected
+    all_ev = item["evidence"] or []
+    shown = sorted(all_ev, key=lambda ev: (ev["start"], ev["end"]))[:MAX_SPANS_SHOWN]
     evidence = []
-    for i, ev in enumerate(item["evidence"] or []):
+    for i, ev in enumerate(shown):
         evidence.append({**ev, "index": i, "css": css_class(ev["signal"]),
                          "likely_original": likely_original(ev.get("detail", ""))})
     src_segs = None
-    if src and item.get("source_text"):
+    if src and isinstance(item.get("source_text"), str) and item["source_text"]:
         src_segs = source_segments(item["source_text"], src.get("matched") or [])
-    return {"item": item, "signals": signals, "segments": segments(item["text"], item["evidence"] or []),
-            "evidence": evidence, "source": src, "source_segments": src_segs,
+    return {"item": item, "signals": signals, "segments": segments(item["text"], shown),
+            "evidence": evidence, "evidence_total": len(all_ev), "source": src,
+            "source_segments": src_segs,
             "vocab": [(t, t in chosen) for t in vocab], "actions": ACTIONS}
+
+
+class TooManyLogins(Exception):
+    """Too many failed sign-ins for a name or from an address: answer 429 with Retry-After."""
+
+    def __init__(self, reason: str, retry_after: int):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class LoginThrottle:
+    """Failed sign-ins per name and per client address in a sliding window (this process).
+
+    Why both: per name stops guessing one moderator's password from many addresses; per
+    address stops one client trying many names. Only failures count, so a moderator who
+    signs in correctly is never slowed; while a name or address is over its limit every
+    attempt is refused unchecked (no hash is computed, so a flood costs no CPU either).
+    Kept in memory: with several server processes each counts its own share (documented)."""
+
+    def __init__(self, per_name: int, per_address: int, window_s: float, max_keys: int = 100_000):
+        self.per_name, self.per_address, self.window = per_name, per_address, float(window_s)
+        self.max_keys = max_keys
+        self._fails: dict[tuple[str, str], deque] = {}
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque:
+        d = self._fails.get(key)
+        if d is None:
+            if len(self._fails) >= self.max_keys:  # bounded memory under a flood of names
+                self._fails = {k: v for k, v in self._fails.items() if v and v[-1] > now - self.window}
+                if len(self._fails) >= self.max_keys:
+                    self._fails.clear()
+            d = self._fails[key] = deque()
+        while d and d[0] <= now - self.window:
+            d.popleft()
+        return d
+
+    def check(self, name: str, address: str) -> None:
+        now = time.monotonic()
+        for key, limit, what in ((("n", name[:200]), self.per_name, "for this name"),
+                                 (("a", address), self.per_address, "from this address")):
+            d = self._recent(key, now)
+            if len(d) >= limit:
+                wait = max(1, int(d[0] + self.window - now) + 1)
+                raise TooManyLogins(f"too many failed sign-ins {what}; try again in {wait} s", wait)
+
+    def failed(self, name: str, address: str) -> None:
+        now = time.monotonic()
+        for key, limit in ((("n", name[:200]), self.per_name), (("a", address), self.per_address)):
+            d = self._recent(key, now)
+            d.append(now)
+            while len(d) > limit:
+                d.popleft()
+
+
+def _same_origin(request: Request) -> None:
+    """Refuse a sign-in or sign-out form posted from another site (login CSRF: a page
+    elsewhere signing the browser in as the attacker, or out). Browsers send ``Origin`` on
+    every cross-site POST; when it is there it must name this host. (No ``Origin`` and no
+    ``Referer``: a script or an old browser, allowed: CSRF needs a browser.)"""
+    from urllib.parse import urlsplit
+
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed:
+        return
+    host = request.headers.get("host", "")
+    if claimed == "null" or urlsplit(claimed).netloc != host:
+        raise HTTPException(403, "cross-site sign-in and sign-out forms are refused")
+
+
+def _has_bad_string(obj: Any) -> str | None:
+    """A reason when a parsed JSON value holds a NUL (PostgreSQL cannot store or compare
+    it), else None. orjson already refuses lone surrogates, NaN and nesting past 1024."""
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            if "\x00" in x:
+                return "a string holds a NUL character (U+0000)"
+        elif isinstance(x, dict):
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return None
 
 
 async def _json_body(request: Request, allow_empty: bool = False) -> dict:
@@ -375,9 +535,12 @@ async def _json_body(request: Request, allow_empty: bool = False) -> dict:
             return {}
         raise Invalid("send a JSON object")
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Invalid(f"malformed JSON: {exc}") from None
+        body = orjson.loads(raw)  # strict: no NaN, no lone surrogates, depth <= 1024
+    except orjson.JSONDecodeError as exc:
+        raise Invalid(f"malformed JSON (or not UTF-8): {exc}") from None
     if not isinstance(body, dict):
         raise Invalid("send a JSON object")
+    bad = _has_bad_string(body)
+    if bad:
+        raise Invalid(bad)
     return body

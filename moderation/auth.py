@@ -9,10 +9,15 @@ number of server processes accept the same cookie as long as they share the secr
 (``$FARMSCORE_QUEUE_SECRET``); without one, a random per-process secret is used and
 sessions end when the server restarts. The same signed value works as a Bearer token for
 scripts (``POST /api/login``).
+
+A session also carries a *stamp* of the moderator's password hash (:func:`session_stamp`):
+when the password changes (``farmscore queue add-user NAME`` again) every session issued
+before ends, and a deactivated moderator (``farmscore queue deactivate-user``) has none.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 
@@ -39,6 +44,12 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+def session_stamp(password_hash: str) -> str:
+    """A short digest of a password hash: sessions issued under another password carry
+    another stamp and are refused (the hash itself never leaves the server)."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
 def default_secret() -> str:
     """$FARMSCORE_QUEUE_SECRET, else a random secret for this process."""
     return os.environ.get("FARMSCORE_QUEUE_SECRET") or secrets.token_urlsafe(32)
@@ -51,16 +62,17 @@ class Sessions:
         self._s = URLSafeTimedSerializer(secret, salt="farmscore-queue-session")
         self.max_age = max_age
 
-    def issue(self, moderator: str) -> str:
-        return self._s.dumps({"m": moderator})
+    def issue(self, moderator: str, stamp: str = "") -> str:
+        return self._s.dumps({"m": moderator, "s": stamp})
 
-    def read(self, token: str | None) -> str | None:
-        """The moderator a token names, or None when it is missing, forged or expired."""
-        if not token:
+    def read(self, token: str | None) -> tuple[str, str] | None:
+        """(moderator, stamp) a token names, or None when it is missing, forged or expired."""
+        if not token or len(token) > 4096:
             return None
         try:
             data = self._s.loads(token, max_age=self.max_age)
-        except (BadSignature, SignatureExpired):
+        except (BadSignature, SignatureExpired, UnicodeError, ValueError):
             return None
         name = data.get("m") if isinstance(data, dict) else None
-        return name if isinstance(name, str) else None
+        stamp = data.get("s", "") if isinstance(data, dict) else ""
+        return (name, stamp) if isinstance(name, str) and isinstance(stamp, str) else None

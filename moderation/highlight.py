@@ -39,31 +39,46 @@ def likely_original(detail: str) -> str | None:
 
 
 def segments(text: str, evidence: list[dict]) -> list[Segment]:
-    """Cut ``text`` at every evidence boundary; see the module docstring."""
+    """Cut ``text`` at every evidence boundary; see the module docstring.
+
+    One sweep over the sorted boundaries, keeping the set of spans open at each point:
+    linear in the spans plus the size of the output (the old test of every span against
+    every cut was quadratic: 12,000 spans took 5.7 s). Titles are built once per span."""
     n = len(text)
     spans = [(i, max(0, int(e["start"])), min(n, int(e["end"]))) for i, e in enumerate(evidence)]
     spans = [(i, s, e) for i, s, e in spans if s < e]
-    cuts = sorted({0, n, *(s for _, s, _ in spans), *(e for _, _, e in spans)})
+    starts: dict[int, list[int]] = {}
+    ends: dict[int, list[int]] = {}
+    for i, s, e in spans:
+        starts.setdefault(s, []).append(i)
+        ends.setdefault(e, []).append(i)
+    cuts = sorted({0, n, *starts, *ends})
+    css = {i: css_class(evidence[i]["signal"]) for i, _, _ in spans}
+    title = {i: _title(evidence[i]) for i, _, _ in spans}
+    open_: set[int] = set()
     out: list[Segment] = []
     for a, b in zip(cuts, cuts[1:]):
+        open_.difference_update(ends.get(a, ()))
+        open_.update(starts.get(a, ()))
         if a >= b:
             continue
-        cover = [i for i, s, e in spans if s <= a and b <= e]
-        if not cover:
+        if not open_:
             if out and not out[-1].evidence:
                 out[-1].text += text[a:b]
             else:
                 out.append(Segment(text[a:b]))
             continue
-        classes = sorted({css_class(evidence[i]["signal"]) for i in cover})
-        titles = []
-        for i in cover:
-            ev = evidence[i]
-            orig = likely_original(ev.get("detail", ""))
-            titles.append(f"{ev['signal']}: likely original “{orig}”" if orig
-                          else f"{ev['signal']}: {ev.get('detail', '')}".rstrip(": "))
-        out.append(Segment(text[a:b], cover, " ".join(["ev", *classes]), "\n".join(titles)))
+        cover = sorted(open_)
+        classes = sorted({css[i] for i in cover})
+        out.append(Segment(text[a:b], cover, " ".join(["ev", *classes]),
+                           "\n".join(title[i] for i in cover)))
     return out
+
+
+def _title(ev: dict) -> str:
+    orig = likely_original(ev.get("detail", ""))
+    return (f"{ev['signal']}: likely original “{orig}”" if orig
+            else f"{ev['signal']}: {ev.get('detail', '')}".rstrip(": "))
 
 
 def source_segments(source_text: str, matched: list[dict]) -> list[Segment]:

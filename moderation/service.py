@@ -50,7 +50,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from moderation.db import decisions, item_techniques, items, moderators, source_texts, utcnow
 
@@ -130,25 +130,145 @@ def _num(rec: dict, key: str) -> float:
     return float(val)
 
 
+#: Verdicts a scored record may carry (``scoring``'s three, or none).
+VERDICTS = ("farm", "suspect", "ok")
+#: Longest id or name the tables hold (``items.page_id`` is VARCHAR(512)).
+MAX_ID_CHARS = 512
+
+
+def storable(value: str, what: str, max_chars: int | None = None) -> str:
+    """``value`` when both databases can store it as text: no NUL (PostgreSQL refuses it in
+    text), no lone surrogate (not Unicode; neither driver can encode it), and at most
+    ``max_chars`` characters when given. Otherwise :class:`Invalid`, naming ``what``.
+
+    Why refuse instead of clean: the queue's export is a training set, and a page whose text
+    was silently changed would be a different page than the one the moderator judged."""
+    if "\x00" in value:
+        raise Invalid(f"{what} contains a NUL character (U+0000), which cannot be stored")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Invalid(f"{what} contains a lone surrogate at character {exc.start}; "
+                      "it is not valid Unicode text") from None
+    if max_chars is not None and len(value) > max_chars:
+        raise Invalid(f"{what} has {len(value):,} characters; the limit is {max_chars:,}")
+    return value
+
+
+def _scalar_id(val: Any, what: str) -> str:
+    """A record id as stored: a non-empty string, or a finite integer/float written out."""
+    if isinstance(val, bool) or val is None or isinstance(val, (dict, list)):
+        raise Invalid(f"{what} is required (a string or number)")
+    if isinstance(val, float) and not math.isfinite(val):
+        raise Invalid(f"{what} must be a finite number or a string, not {val}")
+    if not isinstance(val, (str, int, float)):
+        raise Invalid(f"{what} must be a string or number")
+    out = str(val)
+    if not out.strip():
+        raise Invalid(f"{what} is empty")
+    return storable(out, what, MAX_ID_CHARS)
+
+
+def _opt_str(val: Any, what: str, max_chars: int) -> str | None:
+    """An optional string field: None, or a storable string cut to ``max_chars``."""
+    if val is None or val == "":
+        return None
+    if not isinstance(val, str):
+        raise Invalid(f"{what} must be a string or null")
+    return storable(val, what)[:max_chars]
+
+
+def _spans(raw: Any, text: str | None, what: str, max_items: int | None = None) -> list[dict]:
+    """Evidence-like spans ``{"start", "end", "text"?, "signal"?, "detail"?}`` that are well
+    formed; malformed entries are dropped (``text`` given: also spans outside it)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise Invalid(f"{what} must be a list of spans")
+    out = []
+    for ev in raw:
+        if not isinstance(ev, dict):
+            continue
+        s, e = ev.get("start"), ev.get("end")
+        if isinstance(s, bool) or isinstance(e, bool) or not isinstance(s, int) \
+                or not isinstance(e, int) or not 0 <= s < e or (text is not None and e > len(text)):
+            continue
+        span_text = ev.get("text", text[s:e] if text is not None else "")
+        if not isinstance(span_text, str):
+            continue
+        sig, detail = ev.get("signal", "evidence"), ev.get("detail", "")
+        if not isinstance(sig, str) or not isinstance(detail, str):
+            continue
+        try:
+            out.append({"signal": storable(sig, f"{what} signal")[:64], "start": s, "end": e,
+                        "text": storable(span_text, f"{what} text")[:300],
+                        "detail": storable(detail, f"{what} detail")[:1000]})
+        except Invalid:
+            continue
+        if max_items is not None and len(out) >= max_items:
+            break
+    return out
+
+
+def clean_source(src: Any) -> dict | None:
+    """The matched source of a record in its one shape, or :class:`Invalid`::
+
+        {"id": str, "url": str|None, "published": str|None, "method": str|None,
+         "similarity": float in [0, 1] | None, "matched": [{"start", "end", "text"}], "text"?: str}
+
+    ``matched`` entries that are not well-formed spans are dropped (they only decorate the
+    view); everything else must have its type, so a poisoned record is refused at the door."""
+    if src is None:
+        return None
+    if not isinstance(src, dict):
+        raise Invalid("'source' must be null or an object")
+    out: dict[str, Any] = {"id": _scalar_id(src.get("id"), "'source.id'")}
+    out["url"] = _opt_str(src.get("url"), "'source.url'", 2048)
+    out["published"] = _opt_str(src.get("published"), "'source.published'", 64)
+    out["method"] = _opt_str(src.get("method"), "'source.method'", 32)
+    sim = src.get("similarity")
+    if sim is not None:
+        if isinstance(sim, bool) or not isinstance(sim, (int, float)) or not math.isfinite(sim) \
+                or not 0.0 <= sim <= 1.0:
+            raise Invalid("'source.similarity' must be a number in [0, 1] or null")
+        sim = float(sim)
+    out["similarity"] = sim
+    out["matched"] = [{"start": m["start"], "end": m["end"], "text": m["text"]}
+                      for m in _spans(src.get("matched"), None, "'source.matched'", 100)]
+    text = src.get("text")
+    if text is not None:
+        if not isinstance(text, str):
+            raise Invalid("'source.text' must be a string")
+        out["text"] = storable(text, "'source.text'", MAX_TEXT_CHARS)
+    return out
+
+
+def safe_source(src: Any) -> dict | None:
+    """:func:`clean_source` for reading: a stored source that does not fit is not shown."""
+    try:
+        return clean_source(src)
+    except Invalid:
+        return None
+
+
 def validate_record(rec: Any, text: str | None = None) -> dict:
     """A scored record (``farmscore score`` output) checked and normalised for storage.
 
-    Why so strict: records arrive from files and HTTP; a bad span or a NaN must be refused
-    here, not crash the item view later. Evidence outside the text is dropped (clamped
-    offsets would highlight the wrong words).
+    Why so strict: records arrive from files and HTTP; a bad span, a NaN, a string where a
+    number belongs or a character the database cannot hold must be refused here (with the
+    field named), not crash the item view or the import later. Evidence outside the text is
+    dropped (clamped offsets would highlight the wrong words). One schema for every door:
+    ``queue import``, ``POST /api/items`` and the API all come through here.
     """
     if not isinstance(rec, dict):
         raise Invalid("a scored record must be a JSON object")
     if "error" in rec:
-        raise Invalid(f"the record is an error record: {rec['error']}")
-    pid = rec.get("id")
-    if pid is None or isinstance(pid, (dict, list, bool)) or str(pid) == "":
-        raise Invalid("'id' is required (a string or number)")
+        raise Invalid(f"the record is an error record: {str(rec['error'])[:300]}")
+    pid = _scalar_id(rec.get("id"), "'id'")
     text = rec.get("text", text)
     if not isinstance(text, str) or not text.strip():
         raise Invalid("'text' is required: the moderator must see the page")
-    if len(text) > MAX_TEXT_CHARS:
-        raise Invalid(f"text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+    storable(text, "'text'", MAX_TEXT_CHARS)
     orig, qual = _num(rec, "originality"), _num(rec, "quality")
     signals = rec.get("signals") or {}
     if not isinstance(signals, dict):
@@ -156,30 +276,24 @@ def validate_record(rec: Any, text: str | None = None) -> dict:
     clean_signals: dict[str, float] = {}
     for k, v in signals.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise Invalid(f"signal {k!r} must be a number")
-        clean_signals[str(k)[:64]] = float(v)
-    evidence = []
-    for ev in rec.get("evidence") or []:
-        if not isinstance(ev, dict):
-            continue
-        s, e = ev.get("start"), ev.get("end")
-        if not isinstance(s, int) or not isinstance(e, int) or not 0 <= s < e <= len(text):
-            continue
-        evidence.append({"signal": str(ev.get("signal", "evidence"))[:64], "start": s, "end": e,
-                         "text": str(ev.get("text", text[s:e]))[:300],
-                         "detail": str(ev.get("detail", ""))[:1000]})
-    source = rec.get("source")
-    if source is not None and not isinstance(source, dict):
-        raise Invalid("'source' must be null or an object")
+            raise Invalid(f"signal {k[:64]!r} must be a number")
+        clean_signals[storable(str(k), "a signal name")[:64]] = float(v)
+    evidence = _spans(rec.get("evidence"), text, "'evidence'")
+    source = clean_source(rec.get("source"))
     model = rec.get("model") or {}
     if not isinstance(model, dict):
         raise Invalid("'model' must be an object {name, version}")
+    verdict = rec.get("verdict")
+    if verdict is not None and verdict not in VERDICTS:
+        raise Invalid(f"'verdict' must be one of {', '.join(VERDICTS)} or null")
     url = rec.get("url")
-    return {"page_id": str(pid)[:512], "text": text, "url": str(url) if url else None,
-            "originality": orig, "quality": qual, "verdict": rec.get("verdict"),
+    if url is not None and not isinstance(url, str):
+        raise Invalid("'url' must be a string or null")
+    return {"page_id": pid, "text": text, "url": _opt_str(url, "'url'", 100_000),
+            "originality": orig, "quality": qual, "verdict": verdict,
             "signals": clean_signals, "evidence": evidence, "source": source,
-            "model_name": str(model.get("name", "unknown"))[:100],
-            "model_version": str(model.get("version", "unknown"))[:50]}
+            "model_name": storable(str(model.get("name", "unknown")), "'model.name'")[:100],
+            "model_version": storable(str(model.get("version", "unknown")), "'model.version'")[:50]}
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -262,6 +376,8 @@ class ModerationQueue:
                             source_texts.c.source_id == sid)).first() is None:
                         conn.execute(insert(source_texts).values(
                             source_id=sid, url=src.get("url"), text=src_text, created_at=now))
+        except DataError as exc:  # validation should have caught it; say so, never 500
+            raise Invalid(f"the database refused the record: {str(exc.orig).splitlines()[0][:300]}") from None
         except IntegrityError:
             with self.engine.connect() as conn:
                 existing = conn.execute(select(items.c.id, items.c.priority).where(
@@ -311,6 +427,23 @@ class ModerationQueue:
         with self.engine.connect() as conn:
             return conn.execute(select(moderators.c.id).where(
                 moderators.c.name == name, moderators.c.active.is_(True))).first() is not None
+
+    def session_stamp(self, name: str) -> str | None:
+        """The session stamp of an active moderator (see ``moderation.auth``), else None."""
+        from moderation.auth import session_stamp
+
+        if "\x00" in name or len(name) > 100:
+            return None
+        with self.engine.connect() as conn:
+            h = conn.execute(select(moderators.c.password_hash).where(
+                moderators.c.name == name, moderators.c.active.is_(True))).scalar()
+        return session_stamp(h) if h is not None else None
+
+    def deactivate_moderator(self, name: str) -> bool:
+        """Stop a moderator signing in; their sessions end at once. False when unknown."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(moderators).where(moderators.c.name == name)
+                                .values(active=False)).rowcount == 1
 
     # ---- claiming -------------------------------------------------------------------
     def _order(self, view: str):
@@ -422,12 +555,15 @@ class ModerationQueue:
         return now + self.lease
 
     def release(self, moderator: str, item_id: int, lease_token: str) -> None:
-        """Give an item back without a decision (nothing is logged: nothing was decided)."""
+        """Give an item back without a decision (nothing is logged: nothing was decided).
+        A lease the moderator does not hold (another's, or none) is a :class:`Conflict`."""
         with self.engine.begin() as conn:
-            conn.execute(update(items).where(
+            n = conn.execute(update(items).where(
                 items.c.id == item_id, items.c.lease_token == lease_token,
                 items.c.claimed_by == moderator).values(
-                claimed_by=None, lease_token=None, lease_expires_at=None))
+                claimed_by=None, lease_token=None, lease_expires_at=None)).rowcount
+        if n != 1:
+            raise Conflict("that lease is not yours to release (expired, released, or another's)")
 
     # ---- deciding -------------------------------------------------------------------
     def decide(self, moderator: str, item_id: int, lease_token: str, action: str,
@@ -621,12 +757,28 @@ class _LeaseLost(Exception):
 
 
 def _item_dict(row, full: bool = False) -> dict:
+    """A stored item as a dict; JSON columns are read through the record schema, so a row
+    written before validation (or by hand) shows what is valid and never breaks a view."""
     d = dict(row._mapping)
     for k in ("created_at", "decided_at", "lease_expires_at"):
         if k in d:
             d[k] = _iso(d[k])
     d.pop("lease_token", None) if not full else None
-    d["techniques_detected"] = techniques_of(d.get("signals") or {})
+    signals = d.get("signals")
+    d["signals"] = {str(k): float(v) for k, v in signals.items()
+                    if not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+                    } if isinstance(signals, dict) else {}
+    if "evidence" in d:
+        text = d.get("text") if isinstance(d.get("text"), str) else ""
+        try:
+            d["evidence"] = _spans(d["evidence"], text, "evidence")
+        except Invalid:
+            d["evidence"] = []
+    if "source" in d:
+        d["source"] = safe_source(d["source"])
+    if "techniques" in d and not isinstance(d["techniques"], (list, type(None))):
+        d["techniques"] = None
+    d["techniques_detected"] = techniques_of(d["signals"])
     return d
 
 

@@ -48,6 +48,7 @@ from originality.fingerprints import (
     Fingerprint,
     fingerprint,
     pack_sets,
+    text_hash,
     unpack_sets,
 )
 from originality.matching import (
@@ -182,6 +183,9 @@ class Index:
     def _check_or_init(self) -> None:
         meta = self.store.read_meta()
         if meta is None:
+            if not self.create:  # opened to read: an empty file is no index, never a new one
+                raise CorruptIndexError("the index location holds no index (empty); rebuild it "
+                                        "with `farmscore index add`")
             self.store.init({"format": FORMAT, "version": VERSION,
                              "params": json.dumps(self.params, sort_keys=True)})
             return
@@ -246,6 +250,17 @@ class Index:
                 continue
             prepared.append((pos, pid, doc, url, pub))
         existing = self.store.lookup_ids(list({p[1] for p in prepared}))
+        # a page already indexed with the same text is a duplicate before any fingerprinting
+        # (its hash is cheap; fingerprints are ~90 % of an add), so resuming an interrupted
+        # `index add` over the same file skips what is there at the speed of reading it
+        fresh = []
+        for p in prepared:
+            known = existing.get(p[1])
+            if known is not None and known[1] == text_hash(p[2].norm):
+                result.duplicates += 1
+            else:
+                fresh.append(p)
+        prepared = fresh
         batch_ids: dict[str, bytes] = {}
         rows: list[PageRow] = []
         row_keys: list[list[int]] = []  # posting keys of rows[i]
@@ -272,30 +287,8 @@ class Index:
 
     # ---- querying -------------------------------------------------------------------
     def _candidates(self, fp: Fingerprint, exclude: set[int]) -> list[int]:
-        keys = self.keys(fp)
-        post = self.store.postings(keys, self.max_postings)
-        band: set[int] = set()
-        votes: Counter[int] = Counter()
-        for k, seqs in post.items():
-            if k >> 60 == _TAG_BAND:
-                band.update(seqs)
-            else:
-                votes.update(seqs)
-        chosen = [s for s in band if s not in exclude]
-        if len(chosen) >= self.max_candidates:
-            return chosen[: self.max_candidates]
-        # votes.most_common() order (count descending, ties in first-seen order: a stable
-        # sort) of only the pages with enough votes: at a million pages most of the
-        # thousands of pages a query's keys list have one vote, and need no sorting
-        min_votes = self.min_votes
-        voted = [sv for sv in votes.items() if sv[1] >= min_votes]
-        voted.sort(key=_COUNT, reverse=True)
-        for s, _ in voted:
-            if len(chosen) >= self.max_candidates:
-                break
-            if s not in exclude and s not in band:
-                chosen.append(s)
-        return chosen[: self.max_candidates]
+        post = self.store.postings(self.keys(fp), self.max_postings)
+        return choose_candidates(post, exclude, self.max_candidates, self.min_votes)
 
     def candidates(self, doc: Document | str, page_id: str | None = None,
                    published: str | None = None,
@@ -315,19 +308,8 @@ class Index:
                 row = self.store.pages([own_seq])
                 own_pub = own_pub or (row[0].published if row else None)
         exclude = {own_seq} if own_seq is not None else set()
-        rows = [row for row in self.store.pages(self._candidates(fp, exclude))
-                if row.id != page_id and _older(row, own_seq, own_pub)]
-        unpacked = [(row, _unpack(row)) for row in rows]
-        keep = _may_match(fp, [sets for _, sets in unpacked], t)
-        out = []
-        for (row, sets), may in zip(unpacked, keep):
-            if not may:
-                continue
-            s = score(fp, sets)
-            v = verdict(s, t)
-            if v is not None:
-                out.append(Candidate(row, sets, s, v[0], v[1]))
-        return out
+        return candidate_matches(fp, self.store.pages(self._candidates(fp, exclude)), page_id,
+                                 own_seq, own_pub, t)
 
     def query(self, doc: Document | str, page_id: str | None = None,
               published: str | None = None, thresholds: Thresholds | None = None,
@@ -348,19 +330,8 @@ class Index:
         if isinstance(doc, str):
             doc = Document.from_text(doc)
         fp = fingerprint(doc, keep_positions=True)
-        model = self.derivation
-        kept = [c for c in self.candidates(fp, page_id, published, thresholds)
-                if c.method == "copy" or model is None or model.derived(fp, c.sets, c.scores, c.method)]
-        kept = rank(kept, strength_of=lambda c: strength(c.scores),
-                    order_of=lambda c: _source_order(c.row))
-        out = []
-        for c in kept[:limit]:
-            ranges = matched_word_ranges(fp, c.sets, c.method)
-            out.append(Match(id=c.row.id, url=c.row.url, published=c.row.published,
-                             seq=c.row.seq, method=c.method, similarity=c.similarity,
-                             scores=c.scores, matched=_evidence(doc, fp, ranges),
-                             coverage=coverage(ranges, fp.n_words)))
-        return out
+        return rank_candidates(doc, fp, self.candidates(fp, page_id, published, thresholds),
+                               self.derivation, limit)
 
     def __len__(self) -> int:
         return self.store.count()
@@ -457,6 +428,88 @@ def _fingerprint_keys(keys: PostingKeys, norm: str) -> tuple[Fingerprint, list[i
 def _fingerprint_chunk(keys: PostingKeys, norms: list[str]) -> list[tuple[Fingerprint, list[int]]]:
     """Worker-process side of :meth:`Index._fingerprint_all`."""
     return [_fingerprint_keys(keys, n) for n in norms]
+
+
+def choose_candidates(post: dict[int, list[int]], exclude: set[int], max_candidates: int,
+                      min_votes: int) -> list[int]:
+    """The candidate pages (seqs) of a query, from its posting lists ``{key: [seq, ...]}``
+    (keys in the query's key order, seqs ascending, over-long lists already left out).
+
+    Every LSH band hit is a candidate; then pages by how many sampled immutable and fact
+    pair keys they share (at least ``min_votes``), most first; ``max_candidates`` in all.
+    A pure function, so that a distributed join (``farmscore.batch.dedup``) that gathers
+    the same posting lists picks the same candidates as this index.
+    """
+    band: set[int] = set()
+    votes: Counter[int] = Counter()
+    for k, seqs in post.items():
+        if k >> 60 == _TAG_BAND:
+            band.update(seqs)
+        else:
+            votes.update(seqs)
+    chosen = [s for s in band if s not in exclude]
+    if len(chosen) >= max_candidates:
+        return chosen[:max_candidates]
+    # votes.most_common() order (count descending, ties in first-seen order: a stable
+    # sort) of only the pages with enough votes: at a million pages most of the
+    # thousands of pages a query's keys list have one vote, and need no sorting
+    voted = [sv for sv in votes.items() if sv[1] >= min_votes]
+    voted.sort(key=_COUNT, reverse=True)
+    for s, _ in voted:
+        if len(chosen) >= max_candidates:
+            break
+        if s not in exclude and s not in band:
+            chosen.append(s)
+    return chosen[:max_candidates]
+
+
+def candidate_matches(fp: Fingerprint, rows: list[PageRow], page_id: str | None,
+                      own_seq: int | None, own_pub: str | None, t: Thresholds) -> list[Candidate]:
+    """The candidate pages ``rows`` that may be the page's source and pass a method's
+    threshold (:func:`verdict`). Pure: the rows may come from this index's store or from a
+    distributed join, and the verdict is the same code."""
+    rows = [row for row in rows if row.id != page_id and _older(row, own_seq, own_pub)]
+    unpacked = [(row, _unpack(row)) for row in rows]
+    keep = _may_match(fp, [sets for _, sets in unpacked], t)
+    out = []
+    for (row, sets), may in zip(unpacked, keep):
+        if not may:
+            continue
+        s = score(fp, sets)
+        v = verdict(s, t)
+        if v is not None:
+            out.append(Candidate(row, sets, s, v[0], v[1]))
+    return out
+
+
+def rank_candidates(doc: Document, fp: Fingerprint, cands: list[Candidate],
+                    derivation: "DerivationModel | None", limit: int = 10) -> list[Match]:
+    """The matches, the source first: non-copy matches that the derivation check calls
+    another article on the same event are dropped, then :func:`originality.provenance.rank`
+    (strongest derivation evidence, publication order among near-equal ones)."""
+    kept = [c for c in cands if c.method == "copy" or derivation is None
+            or derivation.derived(fp, c.sets, c.scores, c.method)]
+    kept = rank(kept, strength_of=lambda c: strength(c.scores),
+                order_of=lambda c: _source_order(c.row))
+    out = []
+    for c in kept[:limit]:
+        ranges = matched_word_ranges(fp, c.sets, c.method)
+        out.append(Match(id=c.row.id, url=c.row.url, published=c.row.published,
+                         seq=c.row.seq, method=c.method, similarity=c.similarity,
+                         scores=c.scores, matched=_evidence(doc, fp, ranges),
+                         coverage=coverage(ranges, fp.n_words)))
+    return out
+
+
+def rank_matches(doc: Document, fp: Fingerprint, rows: list[PageRow], page_id: str | None,
+                 own_seq: int | None, own_pub: str | None, t: Thresholds, limit: int = 10,
+                 derivation: "DerivationModel | None | str" = "default") -> list[Match]:
+    """The matches among candidate pages ``rows``, the source first: what
+    :meth:`Index.query` answers, for candidates found elsewhere (the Spark join)."""
+    if derivation == "default":
+        derivation = DerivationModel.load()
+    return rank_candidates(doc, fp, candidate_matches(fp, rows, page_id, own_seq, own_pub, t),
+                           derivation, limit)
 
 
 def _older(row: PageRow, own_seq: int | None, own_pub: str | None) -> bool:

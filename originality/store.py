@@ -17,7 +17,7 @@ SQLite layout (``<dir>/index.sqlite3``, WAL mode)::
 Redis layout (``prefix`` from the URL, default ``farmscore:idx``)::
 
     {p}:meta   hash   format, version, params
-    {p}:seq    string last sequence number (INCRBY reserves a block)
+    {p}:seq    string last sequence number (INCR, inside the atomic write script)
     {p}:ids    hash   page id -> seq
     {p}:pg:N   hash   id, url, published, th, nw, fp
     {p}:k:KEY  set    seqs (small integer sets: Redis stores them as compact intsets)
@@ -48,6 +48,12 @@ _POSTINGS_SQL = """SELECT k.value, (SELECT group_concat(seq) FROM
     WHERE (SELECT seq FROM post WHERE post.key = k.value ORDER BY seq LIMIT 1 OFFSET ?2)
     IS NULL"""
 DEFAULT_REDIS_PREFIX = "farmscore:idx"
+#: Index files up to this size get SQLite's ``quick_check`` when opened (~1 s per GB);
+#: larger ones are checked on their first read error. ``$FARMSCORE_INDEX_CHECK_BYTES``.
+INTEGRITY_CHECK_MAX_BYTES = int(os.environ.get("FARMSCORE_INDEX_CHECK_BYTES", 1 << 30))
+#: Index files found corrupt in this process (resolved path -> reason): opened again, they
+#: fail at once, so a readiness probe sees what a failed query found.
+_KNOWN_CORRUPT: dict[str, str] = {}
 
 
 @dataclass(slots=True)
@@ -76,6 +82,14 @@ class SQLiteStore:
                 raise IndexNotFoundError(f"no index at {self.path} (expected {SQLITE_FILE})")
             self.path.mkdir(parents=True, exist_ok=True)
         self.file = file
+        existed = file.exists()
+        if existed:
+            known = _KNOWN_CORRUPT.get(str(file.resolve()))
+            if known:
+                raise CorruptIndexError(known)
+            if not create and file.stat().st_size == 0:
+                raise CorruptIndexError(f"{file} is empty (0 bytes): not an index; rebuild it "
+                                        "with `farmscore index add` or remove the file")
         try:
             self.db = sqlite3.connect(file, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -84,10 +98,46 @@ class SQLiteStore:
             # reads straight from the OS page cache, no copy into SQLite's own cache
             self.db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if existed and file.stat().st_size <= INTEGRITY_CHECK_MAX_BYTES:
+                self.check_integrity()
             if preload:
                 self.preload()
         except sqlite3.DatabaseError as exc:
+            self.db.close() if hasattr(self, "db") else None
             raise CorruptIndexError(f"{file} is not a readable index: {exc}") from None
+        except CorruptIndexError:
+            self.db.close()
+            raise
+
+    def check_integrity(self) -> None:
+        """SQLite's ``quick_check`` (every page and B-tree, not index contents); a corrupt
+        file raises :class:`CorruptIndexError` and is remembered as corrupt."""
+        try:
+            rows = [r[0] for r in self.db.execute("PRAGMA quick_check(3)")]
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):  # closed, locked, ...: not the file's fault
+                raise
+            rows = [str(exc)]
+        if rows != ["ok"]:
+            self._mark_corrupt("; ".join(rows)[:300])
+
+    def _mark_corrupt(self, why: str):
+        reason = (f"{self.file} is corrupt ({why}); rebuild the index with `farmscore index "
+                  "add` into a new location")
+        _KNOWN_CORRUPT[str(self.file.resolve())] = reason
+        raise CorruptIndexError(reason)
+
+    def _failed(self, exc: sqlite3.DatabaseError):
+        """A read failed: check the file, so the error says whether it is corrupt. Errors
+        that say nothing about the file (a closed connection, a lock) pass through."""
+        if not _is_corruption(exc):
+            raise exc
+        try:
+            self.check_integrity()
+        except CorruptIndexError:
+            raise
+        raise CorruptIndexError(f"{self.file}: database error ({exc}); the file passed its "
+                                "integrity check") from None
 
     def preload(self) -> None:
         """Read the whole index into this connection's own page cache, once.
@@ -134,9 +184,18 @@ class SQLiteStore:
 
     # ---- reads ----------------------------------------------------------------------
     def count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM pages").fetchone()[0]
+        try:
+            return self.db.execute("SELECT count(*) FROM pages").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
 
     def lookup_ids(self, ids: list[str]) -> dict[str, tuple[int, bytes]]:
+        try:
+            return self._lookup_ids(ids)
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
+
+    def _lookup_ids(self, ids: list[str]) -> dict[str, tuple[int, bytes]]:
         out: dict[str, tuple[int, bytes]] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
@@ -152,9 +211,12 @@ class SQLiteStore:
         costs no more than a rare one, and no per-key round trip through Python.
         """
         out = {}
-        for key, seqs in self.db.execute(_POSTINGS_SQL, (json.dumps(keys), cap)):
-            if seqs is not None:
-                out[key] = list(map(int, seqs.split(",")))
+        try:
+            for key, seqs in self.db.execute(_POSTINGS_SQL, (json.dumps(keys), cap)):
+                if seqs is not None:
+                    out[key] = list(map(int, seqs.split(",")))
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
         return out
 
     def pages(self, seqs: list[int]) -> list[PageRow]:
@@ -162,8 +224,11 @@ class SQLiteStore:
             return []
         q = (f"SELECT seq, id, url, published, text_hash, n_words, fp FROM pages "
              f"WHERE seq IN ({','.join('?' * len(seqs))})")
-        return [PageRow(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], bytes(r[6]))
-                for r in self.db.execute(q, seqs)]
+        try:
+            return [PageRow(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], bytes(r[6]))
+                    for r in self.db.execute(q, seqs)]
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
 
     # ---- writes ---------------------------------------------------------------------
     def write(self, rows: list[PageRow], keys: list[list[int]]) -> list[PageRow]:
@@ -203,6 +268,15 @@ class SQLiteStore:
         self.db.close()
 
 
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_CORRUPT or SQLITE_NOTADB (raised as the base ``DatabaseError``), not a misuse
+    (``ProgrammingError``: a closed connection) or a busy or locked database."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (11, 26)
+    return type(exc) is sqlite3.DatabaseError
+
+
 def _key_order(seqs: list[int], keys: list[list[int]]):
     """(key, seq) of every posting, sorted: neighbouring inserts land in the same B-tree
     pages. Sorted as two int64 arrays (keys are 63-bit), not as Python tuples."""
@@ -213,6 +287,34 @@ def _key_order(seqs: list[int], keys: list[list[int]]):
     return zip(k[order].tolist(), s[order].tolist())
 
 
+#: Pages per atomic Redis write (one Lua script; ~150 postings a page).
+REDIS_WRITE_CHUNK = 100
+#: KEYS: seq counter, ids hash. ARGV: prefix, n, then per page: id, url, published, th, nw,
+#: fp, number of posting keys, the keys. Returns each page's seq (0: id already claimed).
+_WRITE_LUA = """
+local prefix, n = ARGV[1], tonumber(ARGV[2])
+local out, a = {}, 3
+for i = 1, n do
+  local id = ARGV[a]
+  local nk = tonumber(ARGV[a + 6])
+  if redis.call('HEXISTS', KEYS[2], id) == 1 then
+    out[i] = 0
+  else
+    local seq = redis.call('INCR', KEYS[1])
+    redis.call('HSET', KEYS[2], id, seq)
+    redis.call('HSET', prefix .. ':pg:' .. seq, 'id', id, 'url', ARGV[a + 1],
+               'published', ARGV[a + 2], 'th', ARGV[a + 3], 'nw', ARGV[a + 4], 'fp', ARGV[a + 5])
+    for k = 1, nk do
+      redis.call('SADD', prefix .. ':k:' .. ARGV[a + 6 + k], seq)
+    end
+    out[i] = seq
+  end
+  a = a + 7 + nk
+end
+return out
+"""
+
+
 def parse_redis_url(url: str) -> tuple[str, str]:
     """Split ``redis://host:port/db?prefix=x`` into the connection URL and the key prefix."""
     u = urlparse(url)
@@ -221,7 +323,7 @@ def parse_redis_url(url: str) -> tuple[str, str]:
 
 
 class RedisStore:
-    """The same index in Redis, so many API replicas share it. Writes are MULTI/EXEC."""
+    """The same index in Redis, so many API replicas share it. Writes are atomic Lua scripts."""
 
     def __init__(self, url: str, create: bool = True):
         import redis
@@ -236,6 +338,7 @@ class RedisStore:
         self.create = create
         p = self.prefix
         self.k_meta, self.k_seq, self.k_ids = f"{p}:meta", f"{p}:seq", f"{p}:ids"
+        self._script = None
 
     def _pg(self, seq: int) -> str:
         return f"{self.prefix}:pg:{seq}"
@@ -294,7 +397,7 @@ class RedisStore:
         out = []
         for s, h in zip(seqs, pipe.execute()):
             if not h:
-                continue  # claimed id whose write never completed
+                continue  # (written atomically since issue 19: only an index from before)
             g = lambda f: h.get(f.encode())  # noqa: E731
             url, pub = g("url"), g("published")
             out.append(PageRow(s, g("id").decode(), url.decode() if url else None,
@@ -302,34 +405,36 @@ class RedisStore:
         return out
 
     def write(self, rows: list[PageRow], keys: list[list[int]]) -> list[PageRow]:
-        """Claim ids (HSETNX, so concurrent writers never both add one id), then write."""
+        """Add pages atomically: one Lua script per chunk claims each id (HSETNX, so
+        concurrent writers never both add one id), takes its seq and writes its page and
+        postings, all or nothing.
+
+        Why a script: claiming ids in one round trip and writing pages in another left
+        *ghosts* when the writer died in between (``kill -9``): ids with no page, counted by
+        ``len`` but never matched, and refused when re-added. Redis runs a script to its
+        end once it has it, so a killed client leaves either the whole chunk or none of it.
+        Chunks of :data:`REDIS_WRITE_CHUNK` pages keep each script short (Redis serves
+        nothing else while it runs)."""
+        kept: list[PageRow] = []
+        for i in range(0, len(rows), REDIS_WRITE_CHUNK):
+            kept.extend(self._write_chunk(rows[i:i + REDIS_WRITE_CHUNK],
+                                          keys[i:i + REDIS_WRITE_CHUNK]))
+        return kept
+
+    def _write_chunk(self, rows: list[PageRow], keys: list[list[int]]) -> list[PageRow]:
         if not rows:
             return []
-        last = self.r.incrby(self.k_seq, len(rows))
-        remap = {}
-        pipe = self.r.pipeline(transaction=False)
-        for i, r in enumerate(rows):
-            remap[r.seq] = last - len(rows) + 1 + i
-            pipe.hsetnx(self.k_ids, r.id, remap[r.seq])
-        claimed = pipe.execute()
-        kept, kept_keys = [], []
-        for r, ks, ok in zip(rows, keys, claimed):
-            if ok:  # lost claims: another writer added that id first
-                r.seq = remap[r.seq]
+        if self._script is None:
+            self._script = self.r.register_script(_WRITE_LUA)
+        args: list = [self.prefix, len(rows)]
+        for r, ks in zip(rows, keys):
+            args += [r.id, r.url or "", r.published or "", r.text_hash, r.n_words, r.fp, len(ks), *ks]
+        seqs = self._script(keys=[self.k_seq, self.k_ids], args=args)
+        kept = []
+        for r, seq in zip(rows, seqs):
+            if int(seq) > 0:  # 0: lost the claim, another writer added that id first
+                r.seq = int(seq)
                 kept.append(r)
-                kept_keys.append(ks)
-        tx = self.r.pipeline(transaction=True)
-        for r in kept:
-            tx.hset(self._pg(r.seq), mapping={
-                "id": r.id, "url": r.url or "", "published": r.published or "",
-                "th": r.text_hash, "nw": r.n_words, "fp": r.fp})
-        by_key: dict[int, list[int]] = {}
-        for r, ks in zip(kept, kept_keys):
-            for k in ks:
-                by_key.setdefault(k, []).append(r.seq)
-        for k, ss in by_key.items():
-            tx.sadd(self._post(k), *ss)
-        tx.execute()
         return kept
 
     def size_bytes(self) -> int:

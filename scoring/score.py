@@ -56,14 +56,15 @@ class Scorer:
         return rec
 
     def score(self, text: str | bytes, page_id=None, with_features: bool = False,
-              explain: bool = False) -> dict:
+              explain: bool = False, encoding: str = "utf-8") -> dict:
         """Score one page; raises :class:`InputError` for input it refuses.
 
         ``explain`` adds ``contributions``: {"quality": {name: delta}, "originality": {...}}
         (per feature for the trained model; per signal for the rules). It costs more; ask
-        only when a person will read it.
+        only when a person will read it. ``encoding`` decodes ``text`` when it is bytes.
         """
-        page = self.pipeline.run(text, page_id=None if page_id is None else str(page_id))
+        page = self.pipeline.run(text, encoding=encoding,
+                                 page_id=None if page_id is None else str(page_id))
         return self.score_features(page, page_id, with_features, explain)
 
     def score_or_error(self, text, page_id=None, with_features: bool = False,

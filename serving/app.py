@@ -46,7 +46,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from farmscore import __version__
 from serving.batch import WARMUP_TEXT, Item, dumps, score_item, score_items
-from serving.limits import (BodyLimitMiddleware, Overloaded, ScoringPool, TimedOut, error_body)
+from serving.limits import (BodyLimitMiddleware, ErrorMiddleware, Overloaded, ScoringPool,
+                            TimedOut, error_body)
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.schemas import (BatchIn, BatchResponse, ErrorResponse, PageError, PageIn,
                              ReadyResponse, ScoreResponse)
@@ -291,6 +292,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(error_body(code, str(exc.detail)), status_code=exc.status_code,
                         media_type=JSON, headers=getattr(exc, "headers", None))
 
+    from originality.errors import IndexError_
+
+    @app.exception_handler(IndexError_)
+    async def _index_error(_request: Request, exc: IndexError_) -> Response:
+        # the index failed (corrupt, unreachable): the request was fine; say why, as /readyz does
+        log.error("farmscore: originality index error: %s", exc)
+        return ApiError(503, "index", f"the originality index failed: {exc}",
+                        headers={"Retry-After": str(state.settings.retry_after_s)}).response()
+
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception) -> Response:
         log.exception("farmscore: unhandled error")
@@ -454,7 +464,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return doc
 
     app.openapi = openapi
-    # Outermost first: metrics see every request (413s included), then the body limit.
+    # Innermost first: an unhandled error becomes a complete 500 (the connection stays
+    # usable), then the body limit, then metrics, which see every request (413s included).
+    app.add_middleware(ErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics,
                        known_paths=lambda: {getattr(r, "path", None) for r in app.routes})

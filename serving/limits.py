@@ -54,17 +54,21 @@ async def send_json(send, status: int, body: bytes, headers: list[tuple[bytes, b
 
 
 class BodyLimitMiddleware:
-    """Pure ASGI middleware: 413 for bodies over ``max_bytes``, chunked or not."""
+    """Pure ASGI middleware: 413 for bodies over ``max_bytes``, chunked or not.
 
-    def __init__(self, app, max_bytes: int) -> None:
+    ``limit_for(scope)``, when given, is the limit of one request (e.g. a small one for
+    sign-in forms)."""
+
+    def __init__(self, app, max_bytes: int, limit_for: Callable[[dict], int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.limit_for = limit_for
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        limit = self.limit_for(scope) if self.limit_for else self.max_bytes
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -97,11 +101,118 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge as exc:
-            if started:  # too late for a status; let the server drop the connection
+        except Exception as exc:  # noqa: BLE001 - only BodyTooLarge is answered here
+            # a BaseHTTPMiddleware inside (the queue's headers) wraps it in an ExceptionGroup
+            too_large = _find(exc, BodyTooLarge)
+            if too_large is None or started:  # too late for a status; the server drops it
                 raise
-            await send_json(send, 413, error_body("too_large", str(exc), limit=limit),
+            await send_json(send, 413, error_body("too_large", str(too_large), limit=limit),
                             [(b"connection", b"close")])
+
+
+def _find(exc: BaseException, kind: type) -> BaseException | None:
+    """``exc`` itself or the first ``kind`` inside (nested) exception groups."""
+    if isinstance(exc, kind):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for sub in exc.exceptions:
+            found = _find(sub, kind)
+            if found is not None:
+                return found
+    return None
+
+
+class ParamGuardMiddleware:
+    """Pure ASGI middleware: 400 for a path or query string no handler should see.
+
+    Why here, once: a NUL (``%00``) cannot be stored or even compared by PostgreSQL (its
+    driver raises, the handler answers 500), and a query string that is not UTF-8 decodes to
+    replacement characters no record holds. Refusing them before routing gives every route
+    the same clear 400."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            reason = _bad_target(scope)
+            if reason:
+                await send_json(send, 400, error_body("parameter", reason))
+                return
+        await self.app(scope, receive, send)
+
+
+def _bad_target(scope) -> str | None:
+    from urllib.parse import unquote_to_bytes
+
+    path = scope.get("path", "")
+    if "\x00" in path:
+        return "the path holds a NUL character"
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the path is not valid UTF-8"
+    qs = scope.get("query_string", b"")
+    if qs:
+        raw = unquote_to_bytes(qs.replace(b"+", b" "))
+        if b"\x00" in raw:
+            return "a query parameter holds a NUL character (%00)"
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return f"the query string is not valid UTF-8 (byte {exc.start})"
+    return None
+
+
+class ErrorMiddleware:
+    """Pure ASGI middleware, innermost of the server's view: an unhandled exception becomes a
+    complete JSON 500 here, and is not re-raised.
+
+    Why: Starlette's own error handler sends its 500 and then re-raises, and uvicorn, seeing
+    an exception after the response started, drops the connection without a word: a client
+    that reuses the keep-alive connection gets a reset on its next request. Here the answer
+    is complete and the connection stays usable (``Connection: close`` only when the body
+    was not read to its end, so the next request cannot be mistaken for the rest of it).
+    An exception after the response started can only end the connection (re-raised)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        body_done = False
+
+        async def tracking_receive():
+            nonlocal body_done
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                body_done = True
+            elif message["type"] == "http.disconnect":
+                body_done = True
+            return message
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, tracking_receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - every failure gets an answer
+            if started or _find(exc, BodyTooLarge) is not None:  # 413 is the body limit's
+                raise
+            import logging
+
+            logging.getLogger("farmscore.serving").exception("farmscore: unhandled error")
+            has_body = any(k == b"content-length" and v.strip() not in (b"", b"0")
+                           or k == b"transfer-encoding" for k, v in scope.get("headers", ()))
+            headers = [] if body_done or not has_body else [(b"connection", b"close")]
+            await send_json(send, 500, error_body("internal", f"internal error ({type(exc).__name__})"),
+                            headers)
 
 
 class Overloaded(Exception):

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
-PageId = Union[str, int]
+#: A page id: a string or an integer, never a boolean (``true`` would silently become 1).
+PageId = Union[StrictStr, StrictInt]
 
 
 class PageIn(BaseModel):

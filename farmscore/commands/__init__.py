@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("index", "model", "queue", "serve", "demo")
+MODULES = ("index", "model", "queue", "serve", "demo", "batch")
 
 
 def register_all(sub) -> None:

@@ -9,7 +9,6 @@ so an interrupted run loses at most the batch in flight and never what was index
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -39,18 +38,15 @@ def register(subparsers) -> None:
     add.set_defaults(func=run_add)
 
 
-def read_jsonl(fh: TextIO, errors: list[tuple[int, str]]) -> Iterator[tuple[int, dict]]:
-    """(line number, record) for every parseable line; bad lines go to ``errors``."""
-    for lineno, line in enumerate(fh, start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append((lineno, f"malformed JSON: {exc.msg} at column {exc.colno}"))
-            continue
-        if not isinstance(rec, dict):
-            errors.append((lineno, f"expected a JSON object, got {type(rec).__name__}"))
+def read_jsonl(fh, errors: list[tuple[int, str]]) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for every parseable line of a byte (or text) stream; bad lines
+    (malformed JSON, invalid UTF-8, lone surrogates, deep nesting) go to ``errors`` and
+    reading goes on (:mod:`farmscore.jsonl`)."""
+    from farmscore.jsonl import iter_lines
+
+    for lineno, rec, err in iter_lines(fh):
+        if err is not None:
+            errors.append((lineno, err["reason"].split(": ", 1)[1]))
             continue
         yield lineno, rec
 
@@ -80,7 +76,7 @@ def run_add(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
     t0 = time.monotonic()
     last_report = t0
     try:
-        fh = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")
+        fh = sys.stdin.buffer if args.jsonl == "-" else open(args.jsonl, "rb")
     except OSError as exc:
         print(f"farmscore index: cannot read {args.jsonl}: {exc.strerror}", file=err)
         index.close()
@@ -98,10 +94,8 @@ def run_add(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
                           f"({last_report - t0:.0f} s)", file=err)
         if batch:
             _flush(index, batch, totals, errors)
-    except UnicodeDecodeError as exc:
-        errors.append((0, f"file is not UTF-8 ({exc.reason}); stopped reading"))
     finally:
-        if fh is not sys.stdin:
+        if fh is not sys.stdin.buffer:
             fh.close()
     for lineno, msg in sorted(errors):
         print(f"  line {lineno}: {msg}", file=err)

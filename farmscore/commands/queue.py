@@ -5,6 +5,7 @@
     farmscore queue import --jsonl FILE           score pages and queue those past the risk threshold
     farmscore queue export [-o FILE]              decisions as a labelled JSONL data set
     farmscore queue add-user NAME [--password P]  add a moderator (password from stdin otherwise)
+    farmscore queue deactivate-user NAME          stop a moderator signing in; ends their sessions
 
 The database is ``--db`` or ``$FARMSCORE_DB`` (default ``sqlite:///farmscore-queue.db``);
 PostgreSQL by URL, e.g. ``postgresql+psycopg://user@host/db``. The risk threshold is
@@ -58,6 +59,11 @@ def register(subparsers) -> None:
     u.add_argument("--password", default=None, help="default: read from stdin (or prompt)")
     u.set_defaults(func=run_add_user)
 
+    d = actions.add_parser("deactivate-user", parents=[db],
+                           help="stop a moderator signing in (their sessions end at once)")
+    d.add_argument("name")
+    d.set_defaults(func=run_deactivate_user)
+
 
 def _queue(args, **kwargs):
     from moderation.db import default_db_url, make_engine, migrate
@@ -92,36 +98,43 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
     """Exit 0 when every line was read (queued, below threshold or already queued), 1 when
     some lines were refused (reported with their line number), 2 when the file is missing."""
+    from sqlalchemy.exc import DBAPIError
+
+    from farmscore.jsonl import iter_lines, valid_id
     from moderation.service import QueueError
     from scoring.score import build_scorer
 
     err = stderr or sys.stderr
     q = _queue(args, risk_threshold=args.risk, scorer_factory=lambda: build_scorer(index=args.index))
     try:
-        src = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")
+        src = sys.stdin.buffer if args.jsonl == "-" else open(args.jsonl, "rb")
     except OSError as exc:
         print(f"farmscore queue import: {exc}", file=err)
         return 2
     totals = {"read": 0, "queued": 0, "below_threshold": 0, "duplicate": 0, "refused": 0}
     with src:
-        for lineno, line in enumerate(src, 1):
-            if not line.strip():
-                continue
+        # one bad line (not UTF-8, lone surrogates, NaN, deep nesting, a field the database
+        # cannot hold) is reported with its number and the import goes on
+        for lineno, rec, bad in iter_lines(src):
             totals["read"] += 1
             try:
-                rec = json.loads(line)
-                if not isinstance(rec, dict):
-                    raise QueueError("expected a JSON object")
+                if bad is not None:
+                    raise QueueError(bad["reason"].split(": ", 1)[1])
                 if "originality" in rec or "quality" in rec or "error" in rec:
                     res = q.enqueue(rec, force=args.force)
                 else:
                     text, pid = rec.get("text"), rec.get("id")
-                    if not isinstance(text, str) or pid is None or isinstance(pid, (dict, list)):
-                        raise QueueError("need 'id' and 'text' (a string)")
+                    if not isinstance(text, str) or not valid_id(pid):
+                        raise QueueError("need 'id' (a string or finite number) and 'text' (a string)")
                     res = q.enqueue_text(text, str(pid), rec.get("url"), force=args.force)
-            except (json.JSONDecodeError, QueueError) as exc:
+            except QueueError as exc:
                 totals["refused"] += 1
                 print(f"line {lineno}: {exc}", file=err)
+                continue
+            except DBAPIError as exc:  # the database refused it: report, and go on
+                totals["refused"] += 1
+                print(f"line {lineno}: the database refused it: "
+                      f"{str(exc.orig).splitlines()[0][:300]}", file=err)
                 continue
             totals[res.reason] += 1
     print("farmscore queue import: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in totals.items())
@@ -157,4 +170,14 @@ def run_add_user(args: argparse.Namespace) -> int:
         print(f"farmscore queue add-user: {exc}", file=sys.stderr)
         return 2
     print(f"farmscore queue: moderator {args.name!r} can sign in", file=sys.stderr)
+    return 0
+
+
+def run_deactivate_user(args: argparse.Namespace) -> int:
+    """Exit 0 when the moderator was deactivated, 1 when there is no such moderator."""
+    if not _queue(args).deactivate_moderator(args.name):
+        print(f"farmscore queue deactivate-user: no moderator {args.name!r}", file=sys.stderr)
+        return 1
+    print(f"farmscore queue: moderator {args.name!r} can no longer sign in; their sessions "
+          "have ended (add-user NAME makes them active again)", file=sys.stderr)
     return 0
