@@ -12,7 +12,11 @@ Pages: ``/`` (the queue: views by priority, newest, score; filter by technique),
 Safety: page text only ever reaches HTML through Jinja2 autoescape and the script only uses
 ``textContent``; a Content-Security-Policy forbids inline scripts as a second wall. Cookie
 sessions are SameSite=Lax, and state-changing API calls authenticated by cookie must be
-``application/json`` (which a cross-site form cannot send), so no CSRF token is needed.
+``application/json`` (which a cross-site form cannot send), so no CSRF token is needed;
+the sign-in and sign-out forms refuse an ``Origin``/``Referer`` of another host. Every body
+is limited (64 KB for sign-in), failed sign-ins are throttled per name and per address,
+argon2 runs off the event loop, parameters that no database could take are 4xx, and an
+unhandled error is a complete 500 that keeps the connection usable (issue 19).
 """
 
 from __future__ import annotations
