@@ -282,6 +282,8 @@ def test_spark_dedup_names_the_local_index_sources(spark, bbc, kit, tmp_path):
     same = sum(spark_src[k] == v for k, v in local_src.items())
     with_source = [k for k, v in local_src.items() if v is not None]
     same_sourced = sum(spark_src[k] == local_src[k] for k in with_source)
+    print(f"dedup: same source {same}/{len(batch)}, among pages with a source "
+          f"{same_sourced}/{len(with_source)}")  # shown by pytest -s
     assert len(with_source) >= 800
     assert same >= 0.99 * len(batch), (same, len(batch))
     assert same_sourced >= 0.99 * len(with_source), (same_sourced, len(with_source))
