@@ -60,10 +60,13 @@ HELD_OUT_FAMILIES = ("spinner:distributional",)
 #: classifier's summary (``bp_ml_*``) says what chrome a page carries: evidence of filler,
 #: not of copying. Left to it, the originality head took chrome as a proxy for "a farm, so
 #: a copy" (short wire items with an all-caps headline line were called copies).
-#: The quality head reads spinning by its rates (per 100 words), not ``spin_phrase_count``:
-#: a count grows with the page, and real web pages (long, clean) have the most flagged phrases.
+#: The quality head judges the filler on the page alone: never whether the index holds a
+#: source (``orig_*``; left to them it learnt that spun pages come with an index match, and
+#: discounted spinning on a page whose source is unknown), and spinning by its rates per 100
+#: words, not ``spin_phrase_count``, a count that grows with the page (real web pages, long
+#: and clean, have the most flagged phrases).
 HEAD_EXCLUDED: dict[str, tuple[str, ...]] = {"originality": ("bp_ml_",),
-                                              "quality": ("spin_phrase_count",)}
+                                              "quality": ("spin_phrase_count", "orig_")}
 
 
 def head_params(head: str) -> dict:
