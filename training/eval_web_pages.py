@@ -56,13 +56,21 @@ def real_pages(scorer) -> dict:
         "flagged": flagged}
 
 
-def clean_plus_line(scorer, n: int = 200) -> dict:
+def held_out_originals(n: int = 200) -> list:
+    """``n`` BBC and ``n`` Reuters originals that no model or reference statistic trained on
+    (the spinning reference's held-out split: the test and reuters splits' originals)."""
+    from training.build_spin_reference import split_of
     from training.corpus import bbc_articles, reuters_articles
-    from training.dataset import Corpus
+
+    bbc = [a for a in bbc_articles() if split_of(a.id) != "train"][:n]
+    reu = [a for a in reuters_articles(min_words=150) if split_of(a.id) != "train"][:n]
+    return bbc + reu
+
+
+def clean_plus_line(scorer, n: int = 200, arts: list | None = None) -> dict:
     from training.web_pages import chrome_material
 
-    corpus = Corpus.load()
-    arts = corpus.originals["test"][:n] + corpus.originals["reuters"][:n]
+    arts = arts if arts is not None else held_out_originals(n)
     lines = chrome_material(heldout=True)["ordinary"]
     rng = random.Random(7)
     out = {}
