@@ -47,7 +47,9 @@ _WORD_RE = re.compile(r"[^\W_]+")
 # linear-time patterns (no unbounded run before a literal): lines may be long and hostile
 _URL_RE = re.compile(r"https?://|www\.|\w\.(?:com|org|net|co\.uk|io)\b")
 _HANDLE_RE = re.compile(r"(?:^|\s)@\w{2}|[A-Za-z]_[A-Za-z0-9]")
-_NO_DIGITS = str.maketrans("", "", "0123456789")
+#: Substrings without which ``_URL_RE`` / ``_HANDLE_RE`` cannot match: tested first, so most
+#: lines never run the regex (the same answers, a fraction of the cost).
+_URL_TRIGGERS = ("http", "www.", ".com", ".org", ".net", ".co.uk", ".io")
 
 
 #: Discourse cues: generic grammar of self-reference, not any notice's wording.
@@ -106,7 +108,7 @@ def text_features(line: str) -> list[str]:
     raw_words = line.split()
     n = len(raw_words)
     caps = sum(1 for w in raw_words if w[:1].isupper()) / n if n else 0.0
-    digits = (len(line) - len(line.translate(_NO_DIGITS))) / max(1, len(line))
+    digits = sum(map(line.count, "0123456789")) / max(1, len(line))
     out += [
         f"len:{_bucket(len(line), (4, 10, 20, 40, 80, 160, 320))}",
         f"nw:{_bucket(n, (2, 3, 4, 6, 9, 14, 25, 50))}",
@@ -118,9 +120,9 @@ def text_features(line: str) -> list[str]:
     # how the line speaks, over the whole line: a notice talks about the page, its publisher
     # and its reader ("this article", "our site", "you"), an article about the world
     out += [f"d:{name}" for name in {m.lastgroup for m in _DISCOURSE_RE.finditer(low)}]
-    if _URL_RE.search(low):
+    if any(t in low for t in _URL_TRIGGERS) and _URL_RE.search(low):
         out.append("url")
-    if _HANDLE_RE.search(line):
+    if ("@" in line or "_" in line) and _HANDLE_RE.search(line):
         out.append("handle")
     if any(ch in line for ch in "|•·»›"):
         out.append("sep")
@@ -160,22 +162,24 @@ def content_words(line: str) -> set[str]:
     return {w for w in _WORD_RE.findall(line.lower()) if len(w) > 2 and w not in _STOP}
 
 
-def page_vocabulary(lines: list[str]) -> set[str]:
-    """Content words of the page's long lines: what the article talks about."""
+def page_vocabulary(lines: list[str], words: list[set[str]] | None = None) -> set[str]:
+    """Content words of the page's long lines: what the article talks about. ``words``:
+    each line's :func:`content_words`, when the caller has them."""
     vocab: set[str] = set()
-    for ln in lines:
+    for i, ln in enumerate(lines):
         if len(ln) >= VOCAB_LINE_CHARS:
-            vocab |= content_words(ln)
+            vocab |= words[i] if words is not None else content_words(ln)
     return vocab
 
 
 def page_contexts(lines: list[str]) -> list[list[str]]:
     """Context features of every line of a page (``lines`` are its non-empty lines)."""
-    vocab = page_vocabulary(lines)
+    words = [content_words(ln) for ln in lines]
+    vocab = page_vocabulary(lines, words)
     n = len(lines)
     out = []
     for i, ln in enumerate(lines):
-        cw = content_words(ln) if vocab else set()
+        cw = words[i] if vocab else set()
         share = (len(cw & vocab) / len(cw)) if (vocab and cw) else None
         out.append(context_features(i / max(1, n - 1), i == 0, i == n - 1,
                                     len(lines[i - 1]) if i else 0,
