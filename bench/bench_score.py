@@ -33,7 +33,7 @@ def clear_line_cache() -> None:
     chrome repeats across pages), so every pass pays for them as a fresh page does."""
     from features.boilerplate import line_model
 
-    line_model(None)._load()[4].cache_clear()
+    line_model(None).clear_cache()
 
 
 def best_ms(fn: Callable[[], object], n: int, repeat: int,

@@ -323,6 +323,11 @@ def norm_key(text: str) -> str:
     return " ".join(_LETTERS_RE.findall(text.lower()))
 
 
+#: Families the line classifier's own evidence spans (and ``bp_ml_max_*``) are given for:
+#: the farm furniture; ordinary chrome (share, credit, navigation) gets none.
+_EVIDENCE_FAMILIES = ("disclaimer", "comment_form", "spam_link")
+
+
 @lru_cache(maxsize=4)
 def line_model(path: str | None = None) -> LineModel:
     """The shipped line classifier, one per process and path (its cache is shared)."""
@@ -494,8 +499,9 @@ class BoilerplateExtractor:
         lines = doc.line_texts
         if not lines:
             return feats, []
-        probs = line_model(self.line_model_path).predict(lines)
-        classes = line_model(self.line_model_path).classes
+        model = line_model(self.line_model_path)
+        probs = model.predict(lines)
+        classes = model.classes
         chrome = probs[:, 0] < self.chrome_threshold
         n = len(lines)
         feats["bp_ml_chrome_lines"] = float(chrome.sum())
@@ -503,7 +509,7 @@ class BoilerplateExtractor:
         col = {c: i for i, c in enumerate(classes)}
         for fam in FAMILIES:
             feats[f"bp_ml_{fam}"] = float(probs[chrome, col[fam]].sum())
-        for fam in ("disclaimer", "comment_form", "spam_link"):
+        for fam in _EVIDENCE_FAMILIES:
             feats[f"bp_ml_max_{fam}"] = float(probs[:, col[fam]].max())
         tail = 0
         while tail < n and chrome[n - 1 - tail]:
@@ -521,7 +527,7 @@ class BoilerplateExtractor:
                 continue
             k = int(np.argmax(probs[i, 1:])) + 1
             fam = classes[k]
-            if fam in ("disclaimer", "comment_form", "spam_link") and probs[i, k] >= self.evidence_threshold:
+            if fam in _EVIDENCE_FAMILIES and probs[i, k] >= self.evidence_threshold:
                 spans.append(Span(fam, s, e, lines[i][:300], f"line model p={probs[i, k]:.2f}"))
         return feats, spans
 

@@ -217,6 +217,10 @@ class LineModel:
             self._loaded = (tuple(data["classes"]), index, w, bias, text_score, data)
         return self._loaded
 
+    def clear_cache(self) -> None:
+        """Forget the per-line text scores (a benchmark's fresh pass)."""
+        self._load()[4].cache_clear()
+
     @property
     def classes(self) -> tuple[str, ...]:
         return self._load()[0]

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 from pathlib import Path
@@ -28,25 +27,14 @@ ORDINARY_LINES = ("Share this article", "Photo: Getty Images", "Skip to main con
 
 
 def real_pages(scorer) -> dict:
-    from farmscore.config import data_dir
-    from serving.html import html_to_text
     from training.web_pages import web_pages
 
-    base = data_dir()
     res = {"heldout": [0, 0], "all": [0, 0]}
     flagged = []
-    for p in web_pages():
-        if p.source == "web2025":
-            with gzip.open(base / "web-extraction-2025" / "html" / f"{p.id.split('/')[1]}.html.gz",
-                           "rt", encoding="utf-8", errors="replace") as fh:
-                markup = fh.read()
-        else:
-            markup = (base / "trafilatura-eval" / "eval" / p.id.split("/", 1)[1]).read_text(
-                encoding="utf-8", errors="replace")
-        text = html_to_text(markup)
-        if not text.strip():
+    for p in web_pages():  # p.text is serving.html.html_to_text of the page's raw HTML
+        if not p.text.strip():
             continue
-        farm = scorer.score(text)["verdict"] == "farm"
+        farm = scorer.score(p.text)["verdict"] == "farm"
         for key in ("all", "heldout") if p.heldout else ("all",):
             res[key][0] += farm
             res[key][1] += 1

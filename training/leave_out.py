@@ -35,13 +35,9 @@ FAMILIES = ("pasted_twice", "clickbait_tail:headlines", "clickbait_tail:web", "t
             "spinner:distributional")
 
 
-def threshold_at(neg: np.ndarray, fpr: float = 0.01) -> float:
-    neg = np.sort(neg)
-    return float(neg[min(len(neg) - 1, int(np.ceil((1 - fpr) * len(neg))) - 1)])
-
-
 def leave_out(data: dict, family: str, progress: bool = False) -> dict:
     """Recall at 1 % FPR on ``family``'s test pages of a model trained without it."""
+    from training.evaluate import recall_at_fpr
     from training.train import HELD_OUT_FAMILIES, train_heads, without_families
 
     # the shipped model's training set without ``family``; holding out our WordNet spinner
@@ -59,10 +55,10 @@ def leave_out(data: dict, family: str, progress: bool = False) -> dict:
         pos = np.array([family in p.get("families", ()) for p in pages])
         if not pos.any():
             continue
-        thr = threshold_at(score[clean])
-        hit = int((score[pos] > thr).sum())
-        out[split] = {"n": int(pos.sum()), "recall_at_1pct_fpr": hit / int(pos.sum())}
-        caught += hit
+        keep = pos | clean
+        recall = recall_at_fpr(pos[keep].astype(int), score[keep])
+        out[split] = {"n": int(pos.sum()), "recall_at_1pct_fpr": recall}
+        caught += round(recall * int(pos.sum()))
         total += int(pos.sum())
     out["n"] = total
     out["recall_at_1pct_fpr"] = caught / total if total else float("nan")

@@ -149,10 +149,6 @@ class Kit:
         return cls(split, headlines, MARKERS[split], DISCLAIMERS[split], COMMENT_FORMS[split], FRAMES[split],
                    carrier_index(carrier_sentences), web or {})
 
-    def family(self, technique: str) -> str:
-        """The material family a padding technique uses on this page."""
-        return f"{technique}:{self.source.get(technique, 'ours')}"
-
 
 # ---- text helpers ---------------------------------------------------------------------------
 _SENT_RE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’]))\s+(?=[\"“A-Z0-9])")

@@ -27,7 +27,7 @@ import numpy as np
 
 from farmscore.config import models_dir
 from features.line_model import CLASSES, LineModel, page_contexts, text_features
-from training.web_pages import family_label
+from training.web_pages import chrome_runs, family_label
 
 MIN_COUNT = 5
 #: Features whose largest weight is smaller than this are dropped (size, not accuracy).
@@ -51,28 +51,6 @@ def labelled_pages(heldout: bool) -> list[tuple[list[str], list[str]]]:
                 for ln, lab in zip(p.lines, p.labels)]
         out.append((p.lines, labs))
     return out
-
-
-def chrome_runs(heldout: bool) -> list[list[tuple[str, str]]]:
-    """Runs of consecutive boilerplate lines of real pages (one side of the host split),
-    each line with its family: the chrome a farm pastes around an article."""
-    from features.boilerplate import BoilerplateExtractor
-    from training.web_pages import web_pages
-
-    bp = BoilerplateExtractor()
-    runs = []
-    for p in web_pages():
-        if p.heldout != heldout:
-            continue
-        run: list[tuple[str, str]] = []
-        for ln, lab in [*zip(p.lines, p.labels), ("", "article")]:
-            if lab == "boilerplate":
-                run.append((ln, family_label(ln, bp)))
-            else:
-                if run:
-                    runs.append(run)
-                run = []
-    return runs
 
 
 def bbc_pages(train: bool, n: int, chrome_share: float = 0.6) -> list[tuple[list[str], list[str]]]:

@@ -20,6 +20,7 @@ import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from farmscore.config import data_dir
@@ -127,15 +128,10 @@ def trafilatura_pages(root: Path | None = None) -> Iterator[WebPage]:
         yield page
 
 
+@lru_cache(maxsize=2)
 def web_pages(root: Path | None = None) -> list[WebPage]:
     """Both benchmarks' pages (cached per process: parsing 600 pages takes a few seconds)."""
-    key = str(root or data_dir())
-    if key not in _CACHE:
-        _CACHE[key] = list(web2025_pages(root)) + list(trafilatura_pages(root))
-    return _CACHE[key]
-
-
-_CACHE: dict[str, list[WebPage]] = {}
+    return list(web2025_pages(root)) + list(trafilatura_pages(root))
 
 
 def family_label(line: str, bp) -> str:
@@ -156,40 +152,62 @@ def _is_related_line(line: str) -> bool:
     return 4 <= n <= 20 and not line.rstrip().endswith((".", ":", ";", ","))
 
 
+def chrome_runs(heldout: bool, root: Path | None = None) -> list[list[tuple[str, str]]]:
+    """Runs of consecutive boilerplate lines of real pages (one side of the host split),
+    each line with its family: the chrome a farm pastes around an article."""
+    from features.boilerplate import BoilerplateExtractor
+
+    bp = BoilerplateExtractor()
+    runs = []
+    for p in web_pages(root):
+        if p.heldout != heldout:
+            continue
+        run: list[tuple[str, str]] = []
+        for ln, lab in [*zip(p.lines, p.labels), ("", "article")]:
+            if lab == "boilerplate":
+                run.append((ln, family_label(ln, bp)))
+            else:
+                if run:
+                    runs.append(run)
+                run = []
+    return runs
+
+
+def _sub_runs(run: list[tuple[str, str]], keep) -> list[list[str]]:
+    """The maximal stretches of ``run`` whose (line, family) ``keep`` accepts."""
+    out, cur = [], []
+    for ln, fam in [*run, ("", "")]:
+        if ln and keep(ln, fam):
+            cur.append(ln)
+        else:
+            if cur:
+                out.append(cur)
+            cur = []
+    return out
+
+
+@lru_cache(maxsize=4)
 def chrome_material(heldout: bool, root: Path | None = None) -> dict[str, list]:
-    """Real chrome of one side of the host split, for the simulator's kits.
+    """Real chrome of one side of the host split, for the simulator's kits (read only).
 
     ``ordinary``: single share/credit/navigation/legal/other lines a clean page may carry;
     ``disclaimer``: lines the rules call disclaimers; ``comment_form``: runs of comment-form
     lines; ``tails``: runs of 3+ headline-shaped chrome lines (related-content blocks of real
     sites, with no marker of ours). Deduplicated, in a stable order.
     """
-    from features.boilerplate import BoilerplateExtractor
-
-    bp = BoilerplateExtractor()
     ordinary: dict[str, None] = {}
     disclaimer: dict[str, None] = {}
     forms: dict[tuple[str, ...], None] = {}
     tails: dict[tuple[str, ...], None] = {}
-    for p in web_pages(root):
-        if p.heldout != heldout:
-            continue
-        run_form: list[str] = []
-        run_tail: list[str] = []
-        for ln, lab in [*zip(p.lines, p.labels), ("", "article")]:
-            fam = family_label(ln, bp) if lab == "boilerplate" else ""
-            if fam == "comment_form":
-                run_form.append(ln)
-            else:
-                if len(run_form) >= 2:
-                    forms[tuple(run_form[:8])] = None
-                run_form = []
-            if lab == "boilerplate" and _is_related_line(ln) and fam in ("other_boilerplate", "legal_nav"):
-                run_tail.append(ln)
-            else:
-                if len(run_tail) >= 3:
-                    tails[tuple(run_tail[:8])] = None
-                run_tail = []
+    for run in chrome_runs(heldout, root):
+        for form in _sub_runs(run, lambda ln, fam: fam == "comment_form"):
+            if len(form) >= 2:
+                forms[tuple(form[:8])] = None
+        for tail in _sub_runs(run, lambda ln, fam: _is_related_line(ln)
+                              and fam in ("other_boilerplate", "legal_nav")):
+            if len(tail) >= 3:
+                tails[tuple(tail[:8])] = None
+        for ln, fam in run:
             nw = len(ln.split())
             if fam == "disclaimer" and 4 <= nw and len(ln) <= 400:
                 disclaimer[ln] = None
