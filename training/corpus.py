@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from farmscore.config import data_dir
@@ -26,6 +27,8 @@ class Article:
     title: str
     body: str
     category: str = ""
+    #: when the collection dates its stories (Reuters-21578's <DATE>, as ISO 8601 UTC)
+    published: str | None = None
 
     @property
     def text(self) -> str:
@@ -81,6 +84,7 @@ _REUTERS_RE = re.compile(r"<REUTERS[^>]*NEWID=\"(\d+)\"[^>]*>(.*?)</REUTERS>", r
 _TITLE_RE = re.compile(r"<TITLE>(.*?)</TITLE>", re.S)
 _BODY_RE = re.compile(r"<BODY>(.*?)</BODY>", re.S)
 _TOPIC_RE = re.compile(r"<TOPICS>(.*?)</TOPICS>", re.S)
+_DATE_RE = re.compile(r"<DATE>\s*(\d+-[A-Z]{3}-\d{4} \d\d:\d\d:\d\d)")
 
 
 def _reflow_reuters(body: str) -> str:
@@ -108,8 +112,11 @@ def reuters_articles(root: Path | None = None, min_words: int = 0) -> Iterator[A
             t = _TITLE_RE.search(block)
             title = html.unescape(re.sub(r"&#\d+;", "", t.group(1))).strip() if t else ""
             topics = re.findall(r"<D>(.*?)</D>", (_TOPIC_RE.search(block) or [None, ""])[1] or "")
+            d = _DATE_RE.search(block)
+            pub = (datetime.strptime(d.group(1).title(), "%d-%b-%Y %H:%M:%S").isoformat()
+                   + "+00:00") if d else None
             yield Article(id=f"reuters/{m.group(1)}", source="reuters", title=title,
-                          body=body, category=",".join(topics))
+                          body=body, category=",".join(topics), published=pub)
 
 
 # ---- human vs ChatGPT news -------------------------------------------------------------

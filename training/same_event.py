@@ -79,35 +79,12 @@ class EventSet:
 
 
 # ---- reading ---------------------------------------------------------------------------
-_DATE_RE = re.compile(r"<DATE>\s*(\d+-[A-Z]{3}-\d{4} \d\d:\d\d:\d\d)")
-
-
 def reuters_stories(min_words: int = 100) -> list[Story]:
     """Reuters-21578 bodies of ``min_words``+ words with their wire date (UTC assumed)."""
-    from farmscore.config import data_dir
-    from training.corpus import _BODY_RE, _REUTERS_RE, _TITLE_RE, _reflow_reuters
-    import html
+    from training.corpus import reuters_articles
 
-    base = data_dir() / "reuters21578"
-    out = []
-    for path in sorted(base.glob("reut2-*.sgm")):
-        raw = path.read_text(encoding="latin-1")
-        for m in _REUTERS_RE.finditer(raw):
-            block = m.group(2)
-            b = _BODY_RE.search(block)
-            if not b:
-                continue
-            body = _reflow_reuters(b.group(1))
-            if len(body.split()) < min_words:
-                continue
-            t = _TITLE_RE.search(block)
-            title = html.unescape(re.sub(r"&#\d+;", "", t.group(1))).strip() if t else ""
-            d = _DATE_RE.search(block)
-            pub = (datetime.strptime(d.group(1).title(), "%d-%b-%Y %H:%M:%S").isoformat()
-                   + "+00:00") if d else None
-            out.append(Story(f"reuters/{m.group(1)}", "reuters", title,
-                             f"{title}\n\n{body}" if title else body, pub))
-    return out
+    return [Story(a.id, "reuters", a.title, a.text, a.published)
+            for a in reuters_articles(min_words=min_words)]
 
 
 def bbc_stories() -> list[Story]:
