@@ -11,7 +11,7 @@ import pytest
 from farmscore.config import models_dir
 from features.boilerplate import BoilerplateExtractor
 from features.document import Document
-from features.line_model import CLASSES, LineModel, text_features
+from features.line_model import CLASSES, LineModel, page_contexts, text_features
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +88,49 @@ def test_held_out_hosts_precision_and_recall(shared_data, model):
     assert res["recall"] >= 0.80
     assert res["family_accuracy"] >= 0.80
     assert res["bbc_heldout_lines_flagged"] <= 0.05
+
+
+def _reference_logits(model: LineModel, lines: list[str]) -> np.ndarray:
+    """The model's definition written out: bias + the weight row of every feature that
+    ``text_features`` and ``page_contexts`` give a line (what training fits)."""
+    m = model._load()
+    rows = []
+    for ln, ctx in zip(lines, page_contexts(lines)):
+        ids = [m.index[f] for f in text_features(ln) + ctx if f in m.index]
+        rows.append(m.bias + m.w[ids].sum(axis=0))
+    return np.array(rows)
+
+
+HOSTILE_LINES = [
+    "x", "ÄÖ ü 😀 𝔘 a\u0000b", "İstanbul İİ ǅ ß ﬁ", "a" * 5000, "word_with_underscores @handle",
+    "Share this article | Facebook • Twitter", "© 2024 The Paper (c) all rights", "WE ARE NOT",
+    "https://example.com/a?b=c www.x.org", "   ", "1234567890 9876", "this page's content",
+    "We do not guarantee it; you cannot rely on this article. It is provided as-is.",
+]
+
+
+@pytest.mark.parametrize("lines", [
+    [ln for ln in ARTICLE.splitlines() if ln.strip()],
+    HOSTILE_LINES,
+    [ln for ln in ARTICLE.splitlines() if ln.strip()] + HOSTILE_LINES + HOSTILE_LINES[:3],
+    [("lorem ipsum dolor " * k).strip() for k in (1, 5, 9, 12, 40)],
+])
+def test_fast_scoring_equals_the_feature_definition(lines):
+    """LineModel scores with word maps, array 3-grams and a per-line cache; the scores must
+    be the feature definition's, fresh and cached, with a cache smaller than the page."""
+    ref = _reference_logits(LineModel(), lines)
+    for model in (LineModel(), LineModel(cache_size=2)):
+        assert np.allclose(model.logits(lines), ref, atol=1e-9)
+        assert np.allclose(model.logits(lines), ref, atol=1e-9)  # from the cache
+
+
+@pytest.mark.data
+def test_fast_scoring_equals_the_feature_definition_on_real_pages(shared_data):
+    from training.corpus import bbc_articles
+    from training.web_pages import web_pages
+
+    model = LineModel()
+    pages = [Document.from_text(a.text).line_texts for a in bbc_articles()[:50]]
+    pages += [Document.from_text(p.text).line_texts for p in web_pages()[:150]]
+    for lines in filter(None, pages):
+        assert np.allclose(model.logits(lines), _reference_logits(model, lines), atol=1e-9)
