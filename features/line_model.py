@@ -385,12 +385,16 @@ class LineModel:
         fresh = list(dict.fromkeys(ln for ln in lines if ln not in cache))
         if len(fresh) > self.cache_size:  # more new lines than the cache holds: no caching
             return self._text_scores(lines)
+        # this page's lines are taken before any eviction: making room for the fresh lines may
+        # drop old entries the page itself still needs
+        known = {ln: cache[ln] for ln in lines if ln in cache}
         if fresh:
             scores, content = self._text_scores(fresh)
+            known.update(zip(fresh, zip(scores, content)))
             for _ in range(len(cache) + len(fresh) - self.cache_size):
                 del cache[next(iter(cache))]
-            cache.update(zip(fresh, zip(scores, content)))
-        parts = [cache[ln] for ln in lines]
+            cache.update((ln, known[ln]) for ln in fresh)
+        parts = [known[ln] for ln in lines]
         return np.array([p[0] for p in parts]), [p[1] for p in parts]
 
     def logits(self, lines: list[str]) -> np.ndarray:

@@ -124,6 +124,16 @@ def test_fast_scoring_equals_the_feature_definition(lines):
         assert np.allclose(model.logits(lines), ref, atol=1e-9)  # from the cache
 
 
+def test_a_full_cache_keeps_the_lines_of_the_page_it_is_scoring():
+    """Making room for a page's fresh lines evicts the oldest entries, which may be lines of
+    that same page (CI once failed with KeyError 'Home' on a real page): scores stay exact."""
+    model = LineModel(cache_size=3)
+    model.logits(["Home", "News", "Sport"])
+    page = ["Home", "The minister resigned on Tuesday.", "Share this article"]
+    assert np.allclose(model.logits(page), _reference_logits(LineModel(), page), atol=1e-9)
+    assert len(model._cache) <= 3
+
+
 @pytest.mark.data
 def test_fast_scoring_equals_the_feature_definition_on_real_pages(shared_data):
     from training.corpus import bbc_articles
