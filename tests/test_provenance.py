@@ -123,16 +123,43 @@ def test_shipped_derivation_model_is_json_and_tells_the_two_apart():
     from farmscore.config import models_dir
 
     spec = json.loads((models_dir() / "provenance.json").read_text())
-    assert spec["features"] == list(DERIVATION_FEATURES) and spec["methods"] == ["paraphrase"]
+    assert spec["features"] == list(DERIVATION_FEATURES)
+    assert spec["methods"] == ["paraphrase", "spin"]
     model = DerivationModel.load()
     src = _sets(SOURCE)
     retold = fingerprint(RETOLD, keep_positions=True)
     other = fingerprint(OTHER, keep_positions=True)
     assert model.derived(retold, src, score(retold, src), "paraphrase")
     assert not model.derived(other, src, score(other, src), "paraphrase")
-    assert model.derived(other, src, score(other, src), "spin")  # spins are not gated
+    strong = Scores(immutables=0.9, immutables_shared=30)  # a spin of the whole article
+    assert model.derived(other, src, strong, "spin")  # strong spins are not gated
     with pytest.raises(ValueError, match="refit"):
         DerivationModel({**spec, "features": spec["features"][:-1]})
+
+
+def test_weak_spins_are_gated_like_paraphrases():
+    """A same-event article sharing one background paragraph matches its sibling as a weak
+    spin (dev: containment 0.20-0.28, 35-87 shared immutable shingles); a spinner's rewrite
+    of a whole article keeps a high containment or many shingles (seeds 001, 004: 0.27 with
+    134 and 136)."""
+    model = DerivationModel.load()
+    clear, least = model.spin["clear"], model.spin["min_shared"]
+    assert 0.28 < clear <= 0.46 and 87 < least <= 134
+    assert model.weak_spin(Scores(immutables=0.25, immutables_shared=60))
+    assert not model.weak_spin(Scores(immutables=0.27, immutables_shared=134))
+    assert not model.weak_spin(Scores(immutables=0.5, immutables_shared=30))
+    src = _sets(SOURCE)
+    other = fingerprint(OTHER, keep_positions=True)
+    retold = fingerprint(RETOLD, keep_positions=True)
+    s_other, s_retold = score(other, src), score(retold, src)
+    for s in (s_other, s_retold):  # the same page scores, matched as a weak spin
+        s.immutables, s.immutables_shared = 0.25, 60
+    assert not model.derived(other, src, s_other, "spin")  # another article: dropped
+    assert model.derived(retold, src, s_retold, "spin")  # a retelling passes the decision
+    # a model file from before the gate leaves spins alone
+    spec = json.loads(json.dumps(model.spec))
+    spec.pop("spin")
+    assert DerivationModel(spec).derived(other, src, s_other, "spin")
 
 
 def test_figures_route_of_the_model():
@@ -253,10 +280,11 @@ def test_same_event_set_is_real_and_split_by_event(same_event_figures):
 
 @pytest.mark.data
 def test_false_source_floor(same_event_figures):
-    """Measured 2.0 % (7 of 342) on the test events; 9.4 % before issue 15. Target 1 %: not
-    met (5 of the 7 are spin matches, which the derivation check does not gate)."""
+    """Measured 0.6 % (2 of 342, both paraphrase) on the test events since the weak-spin
+    gate; 2.0 % (7, 5 of them weak spins) before it, 9.4 % before issue 15. Target 1 %."""
     res, _ = same_event_figures
-    assert _share(res["false_source"]) <= 0.03
+    assert _share(res["false_source"]) <= 0.01
+    assert res["false_methods"]["spin"] == 0  # no sibling named as a weak spin
 
 
 @pytest.mark.data
