@@ -182,6 +182,39 @@ def test_index_without_derivation_model_keeps_every_candidate(tmp_path):
         assert [m.id for m in strict.query(RETOLD)] == ["src"]
 
 
+# ---- retrieval: a rephrasing that keeps only its source's vocabulary ------------------------
+FARM_SOURCE = (
+    "Soybean growers across the prairie welcomed the tariff reprieve on Tuesday, saying the "
+    "temporary suspension of retaliatory duties would revive shipments stalled since spring. "
+    "Elevator operators reported that barges idled along the river could be loaded within days. "
+    "Agronomists cautioned that fertiliser costs and drought had already squeezed harvests, and "
+    "that farmers remained wary of another reversal before the autumn planting decisions. "
+    "Commodity brokers said futures climbed sharply as exporters rushed to book cargoes, while "
+    "lenders signalled they might extend credit lines that had tightened during the dispute.")
+FARM_REPHRASED = (
+    "Farmers who grow soybeans on the prairie are relieved: the reprieve from tariffs means "
+    "retaliatory duties are suspended, and shipments that stalled in spring may revive. "
+    "Barges sitting idle on the river could soon be loaded, elevator operators say. Still, "
+    "agronomists warn that drought and fertiliser bills squeezed the harvest, and growers are "
+    "wary of a reversal ahead of autumn planting. Futures climbed, brokers noted, as exporters "
+    "booked cargoes and lenders weighed extending credit lines.")
+
+
+def test_a_rephrasing_that_keeps_only_the_vocabulary_retrieves_its_source(locations):  # noqa: F811
+    """No shared word shingle, immutable shingle or fact pair: only the source's terms
+    (stemmed rare content words) connect the two, and the term keys find it."""
+    page = fingerprint(FARM_REPHRASED, keep_positions=True)
+    src = fingerprint(FARM_SOURCE)
+    assert not set(page.immutables.tolist()) & set(src.immutables.tolist())
+    assert not set(page.shingles.tolist()) & set(src.shingles.tolist()) and not len(page.pairs)
+    with open_index(locations.new(), derivation=None) as index:
+        index.add([{"id": "src", "text": FARM_SOURCE}, {"id": "other", "text": OTHER}])
+        got = [r.id for r in index.store.pages(index._candidates(page, set()))]
+        assert got == ["src"]
+        assert "src" not in [r.id for r in index.store.pages(
+            index._candidates(fingerprint(OTHER, keep_positions=True), set()))]
+
+
 # ---- dates ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value, stored", [
     ("2017-12-09", "2017-12-09"),
@@ -297,8 +330,16 @@ def test_right_source_floor(same_event_figures, kind):
 
 @pytest.mark.data
 def test_gpt_rephrasings_floor(same_event_figures):
-    """Measured 29 of 58 = 50.0 % source@1 (58.6 % before issue 15). Target 0.80: not met;
-    10 of the misses are rephrasings whose source is never a candidate, the rest are
-    dropped by the derivation check's threshold."""
+    """Measured 34 of 58 = 58.6 % source@1 (50.0 % before the term keys, 58.6 % before issue
+    15). Target 0.80: not met; what is lost now is the decision (4 sources fail every
+    method's threshold, 20 are dropped by the derivation check), not retrieval."""
     res, _ = same_event_figures
-    assert _share(res["gpt"]) >= 0.45
+    assert _share(res["gpt"]) >= 0.55
+
+
+@pytest.mark.data
+def test_gpt_rephrasings_sources_are_retrieved(same_event_figures):
+    """Measured 58 of 58 with the term keys; 45 of 58 without them (MinHash bands, sampled
+    immutables and fact pairs miss short summaries that keep few nearby names)."""
+    res, _ = same_event_figures
+    assert _share(res["gpt_retrieved"]) >= 0.95
