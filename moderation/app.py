@@ -37,6 +37,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from farmscore.jsonl import valid_id
 from moderation.auth import SESSION_COOKIE, Sessions, default_secret
 from moderation.db import default_db_url, make_engine, migrate
 from moderation.highlight import css_class, likely_original, segments, source_segments
@@ -213,6 +214,9 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
             if not isinstance(text, str):
                 raise Invalid("send 'text' (to be scored) or a scored record")
             pid = rec.get("id")
+            if pid is not None and not valid_id(pid):  # str(True) would become the id "True"
+                raise Invalid("'id' must be a non-empty string or a finite number "
+                              f"(not {type(pid).__name__} {json.dumps(pid)[:40]})")
             if pid is None:
                 import hashlib
 

@@ -335,3 +335,32 @@ def test_sign_in_and_out_forms_from_another_site_are_refused(client):
     assert r.status_code == 303
     assert client.post("/logout", headers={"Origin": "http://testserver"},
                        follow_redirects=False).status_code == 303
+
+
+# ---- hardening: ids true / NaN are refused by the queue's API ---------------------------------
+@pytest.mark.parametrize("body", [
+    b'{"id": true, "text": "A page offered with a boolean for an id."}',
+    b'{"id": false, "text": "A page offered with a boolean for an id."}',
+    b'{"id": NaN, "text": "A page offered with NaN for an id."}',
+    b'{"id": "", "text": "A page offered with an empty id."}',
+    b'{"id": {"x": 1}, "text": "A page offered with an object for an id."}',
+])
+def test_ids_true_and_nan_are_refused_when_offering_a_text(client, app, body):
+    """Old code: ``str(True)`` became the page id "True" (the page was scored and queued)."""
+    _login(client)
+    r = client.post("/api/items", content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:300])
+    detail = r.json()["detail"]
+    assert "'id'" in detail or "malformed JSON" in detail  # NaN is not JSON at all
+    assert app.state.queue.counts()["pending"] == 0
+
+
+def test_ids_true_and_nan_are_refused_in_a_scored_record(client, app):
+    _login(client)
+    for pid in (True, float("nan")):
+        rec = record("x")
+        rec["id"] = pid
+        raw = json.dumps({"record": rec}).encode()  # json writes NaN, which is not JSON
+        r = client.post("/api/items", content=raw, headers={"Content-Type": "application/json"})
+        assert 400 <= r.status_code < 500, (pid, r.status_code, r.text[:300])
+    assert app.state.queue.counts()["pending"] == 0
