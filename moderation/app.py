@@ -128,16 +128,23 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         return resp
 
     # ---- who is asking --------------------------------------------------------------
-    def current_moderator(request: Request) -> str | None:
+    def request_token(request: Request) -> tuple[str | None, bool]:
+        """(session token, whether it came as the cookie) of a request."""
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-        via_cookie = token is None
-        got = sessions.read(token or request.cookies.get(SESSION_COOKIE))
+        if token is not None:
+            return token, False
+        return request.cookies.get(SESSION_COOKIE), True
+
+    def current_moderator(request: Request) -> str | None:
+        token, via_cookie = request_token(request)
+        got = sessions.read(token)
         if got is None:
             return None
-        name, stamp = got
-        # the moderator is active and the session was issued under the current password
-        if q.session_stamp(name) != stamp:
+        name, sid = got
+        # the session still lives (not signed out, no password change since) and its
+        # moderator is active
+        if q.session_moderator(sid) != name:
             return None
         if via_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -152,28 +159,33 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
                                 headers={"WWW-Authenticate": "Bearer"})
         return name
 
-    async def _login_ok(request: Request, name: str, pw: str) -> bool:
+    async def _sign_in(request: Request, name: str, pw: str) -> str | None:
         """Check a sign-in off the event loop (argon2 costs ~50 ms of CPU), throttled per
-        name and per client address: a refused attempt counts against both."""
+        name and per client address (a refused attempt counts against both), and start a
+        session: its signed token, or None when refused."""
         addr = request.client.host if request.client else "?"
         throttle.check(name, addr)
         if len(name) > 100 or len(pw) > 1024:  # no such moderator; no hashing of megabytes
-            ok = False
+            sid = None
         else:
-            ok = await run_in_threadpool(q.check_login, name, pw)
-        if not ok:
+            sid = await run_in_threadpool(q.open_session, name, pw, sessions.max_age)
+        if sid is None:
             throttle.failed(name, addr)
-        return ok
+            return None
+        return sessions.issue(name, sid)
+
+    def _sign_out(token: str | None) -> bool:
+        got = sessions.read(token)
+        return got is not None and q.end_session(got[1])
 
     def render(request: Request, template: str, user: str | None, **ctx) -> HTMLResponse:
         base = _base(request)
         html = env.get_template(template).render(base=base, user=user, request=request, **ctx)
         return HTMLResponse(html)
 
-    def set_session(request: Request, resp: Response, name: str) -> None:
+    def set_session(request: Request, resp: Response, token: str) -> None:
         secure = request.url.scheme == "https" if secure_cookies is None else secure_cookies
-        resp.set_cookie(SESSION_COOKIE, sessions.issue(name, q.session_stamp(name) or ""),
-                        max_age=sessions.max_age,
+        resp.set_cookie(SESSION_COOKIE, token, max_age=sessions.max_age,
                         path=(_base(request) or "") + "/", httponly=True, samesite="lax",
                         secure=secure)
 
@@ -187,11 +199,19 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         name, pw = body.get("name", ""), body.get("password", "")
         if not isinstance(name, str) or not isinstance(pw, str):
             raise Invalid("'name' and 'password' must be strings")
-        if not await _login_ok(request, name, pw):
+        token = await _sign_in(request, name, pw)
+        if token is None:
             raise HTTPException(401, "wrong name or password")
-        resp = JSONResponse({"moderator": name,
-                             "token": sessions.issue(name, q.session_stamp(name) or "")})
-        set_session(request, resp, name)
+        resp = JSONResponse({"moderator": name, "token": token})
+        set_session(request, resp, token)
+        return resp
+
+    @api.post("/logout")
+    def api_logout(request: Request, user: str = Depends(api_user)) -> JSONResponse:
+        """Sign out: the session of this request's token (Bearer or cookie) ends."""
+        _sign_out(request_token(request)[0])
+        resp = JSONResponse({"signed_out": user})
+        resp.delete_cookie(SESSION_COOKIE, path=(_base(request) or "") + "/")
         return resp
 
     @api.get("/me")
@@ -333,18 +353,21 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         base = _base(request)
         if "\x00" in name or "\x00" in pw or "\x00" in nxt:
             return render(request, "login.html", None, next="", error="Wrong name or password.")
-        if not await _login_ok(request, name, pw):
+        token = await _sign_in(request, name, pw)
+        if token is None:
             return render(request, "login.html", None, next=nxt,
                           error="Wrong name or password.")
         # only ever redirect inside this app (no open redirect through ?next=)
         target = nxt if nxt.startswith(base + "/") and not nxt.startswith("//") else base + "/"
         resp = RedirectResponse(target, 303)
-        set_session(request, resp, name)
+        set_session(request, resp, token)
         return resp
 
     @app.post("/logout")
     def logout(request: Request) -> RedirectResponse:
+        """Sign out: the session ends (its row goes), not only the cookie."""
         _same_origin(request)
+        _sign_out(request.cookies.get(SESSION_COOKIE))
         resp = RedirectResponse(f"{_base(request)}/login", 303)
         resp.delete_cookie(SESSION_COOKIE, path=(_base(request) or "") + "/")
         return resp

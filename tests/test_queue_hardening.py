@@ -364,3 +364,26 @@ def test_ids_true_and_nan_are_refused_in_a_scored_record(client, app):
         r = client.post("/api/items", content=raw, headers={"Content-Type": "application/json"})
         assert 400 <= r.status_code < 500, (pid, r.status_code, r.text[:300])
     assert app.state.queue.counts()["pending"] == 0
+
+
+# ---- hardening: a session ends at sign-out (form and API), not only its cookie ---------------
+def test_a_session_ends_at_sign_out(client, app):
+    """Old code: sign-out only cleared the cookie, and the signed token (a copied cookie, a
+    script's Bearer token) went on working for 12 hours."""
+    r = client.post("/login", data={"name": "alice", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303
+    cookie = client.cookies.get("farmscore_queue_session")
+    as_cookie = {"Cookie": f"farmscore_queue_session={cookie}"}
+    as_bearer = {"Authorization": f"Bearer {cookie}"}
+    other = client.post("/api/login", json={"name": "alice", "password": PASSWORD}).json()["token"]
+    client.cookies.clear()
+    assert client.get("/api/me", headers=as_bearer).status_code == 200
+    assert client.post("/logout", headers=as_cookie, follow_redirects=False).status_code == 303
+    assert client.get("/api/me", headers=as_bearer).status_code == 401
+    assert client.get("/", headers=as_cookie, follow_redirects=False).status_code == 303  # to login
+    # another session of the same moderator lives on until it signs out through the API
+    bearer = {"Authorization": f"Bearer {other}"}
+    assert client.get("/api/me", headers=bearer).status_code == 200
+    assert client.post("/api/logout", headers=bearer).status_code == 200
+    assert client.get("/api/me", headers=bearer).status_code == 401
+    assert client.post("/api/logout", headers=bearer).status_code == 401
