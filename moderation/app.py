@@ -12,8 +12,10 @@ Pages: ``/`` (the queue: views by priority, newest, score; filter by technique),
 Safety: page text only ever reaches HTML through Jinja2 autoescape and the script only uses
 ``textContent``; a Content-Security-Policy forbids inline scripts as a second wall. Cookie
 sessions are SameSite=Lax, and state-changing API calls authenticated by cookie must be
-``application/json`` (which a cross-site form cannot send), so no CSRF token is needed;
-the sign-in and sign-out forms refuse an ``Origin``/``Referer`` of another host. Every body
+``application/json`` (which a cross-site form cannot send); the one state-changing form
+(claiming on ``POST /review``; a GET claims nothing) carries a CSRF token bound to the
+session, and it and the sign-in and sign-out forms refuse an ``Origin``/``Referer`` of
+another host. Sessions are rows: sign-out, a password change and deactivation end them. Every body
 is limited (64 KB for sign-in), failed sign-ins are throttled per name and per address,
 argon2 runs off the event loop, parameters that no database could take are 4xx, and an
 unhandled error is a complete 500 that keeps the connection usable (issue 19).
@@ -136,7 +138,10 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
             return token, False
         return request.cookies.get(SESSION_COOKIE), True
 
-    def current_moderator(request: Request) -> str | None:
+    def current_moderator(request: Request, csrf_checked: bool = False) -> str | None:
+        """The signed-in moderator of a request, or None. A state-changing request with the
+        session cookie must be JSON (which no cross-site form can send), unless the caller
+        has checked the form's CSRF token (``csrf_checked``)."""
         token, via_cookie = request_token(request)
         got = sessions.read(token)
         if got is None:
@@ -146,7 +151,7 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         # moderator is active
         if q.session_moderator(sid) != name:
             return None
-        if via_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if via_cookie and not csrf_checked and request.method not in ("GET", "HEAD", "OPTIONS"):
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json":
                 raise HTTPException(415, "API calls with a session cookie must send application/json")
@@ -180,7 +185,10 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
 
     def render(request: Request, template: str, user: str | None, **ctx) -> HTMLResponse:
         base = _base(request)
-        html = env.get_template(template).render(base=base, user=user, request=request, **ctx)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        csrf = sessions.csrf_token(cookie) if user and cookie else ""
+        html = env.get_template(template).render(base=base, user=user, request=request,
+                                                 csrf=csrf, **ctx)
         return HTMLResponse(html)
 
     def set_session(request: Request, resp: Response, token: str) -> None:
@@ -384,22 +392,46 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         rows = q.list_items(view, technique or None, status, limit=200)
         return render(request, "queue.html", user, rows=rows, view=view, views=VIEWS,
                       technique=technique, techniques=q.techniques(), counts=q.counts(),
-                      status=status, threshold=q.risk_threshold,
-                      review_qs=urlencode({k: v for k, v in (("view", view),
-                                                             ("technique", technique)) if v}))
+                      status=status, threshold=q.risk_threshold)
+
+    def review_qs(view: str, technique: str, **more: str) -> str:
+        return urlencode({k: v for k, v in (("view", view), ("technique", technique), *more.items()) if v})
 
     @app.get("/review", response_class=HTMLResponse)
-    def review_page(request: Request, view: str = "priority", technique: str = "") -> Response:
+    def review_page(request: Request, view: str = "priority", technique: str = "",
+                    empty: str = "") -> Response:
+        """The item this moderator holds, or a form to claim the next one. A GET claims
+        nothing (prefetches, link previews and crawlers must not lease items): claiming is
+        ``POST /review`` (this page's form) or ``POST /api/claim`` (the page's script)."""
         user = page_user(request)
         if user is None:
             return to_login(request)
         if view not in VIEWS:
             view = "priority"
-        item = q.claim_next(user, view, technique or None)
+        item = q.held_item(user)
         return render(request, "review.html", user, **_item_context(item), view=view,
                       technique=technique, counts=q.counts(), reviewing=True,
-                      review_qs=urlencode({k: v for k, v in (("view", view),
-                                                             ("technique", technique)) if v}))
+                      empty=item is None and empty == "1", review_qs=review_qs(view, technique))
+
+    @app.post("/review")
+    async def review_claim(request: Request) -> Response:
+        """Claim the next item (the review page's form), then show it (303 to GET /review).
+        The form must come from this site and carry the session's CSRF token."""
+        _same_origin(request)
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        if not sessions.csrf_ok(request.cookies.get(SESSION_COOKIE), (form.get("csrf") or [""])[0]):
+            raise HTTPException(403, "the form's CSRF token is missing or not this session's; reload the page")
+        user = await run_in_threadpool(current_moderator, request, True)
+        if user is None:
+            return to_login(request)
+        view = (form.get("view") or ["priority"])[0]
+        view = view if view in VIEWS else "priority"
+        technique = (form.get("technique") or [""])[0]
+        if "\x00" in technique:
+            raise Invalid("the technique holds a NUL character")
+        item = await run_in_threadpool(q.claim_next, user, view, technique or None)
+        qs = review_qs(view, technique, empty="" if item else "1")
+        return RedirectResponse(f"{_base(request)}/review" + (f"?{qs}" if qs else ""), 303)
 
     @app.get("/items/{item_id}", response_class=HTMLResponse)
     def item_page(request: Request, item_id: int = ItemId) -> Response:
@@ -427,7 +459,7 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
 
     def body_limit(scope) -> int:
         path = scope.get("path", "")
-        return LOGIN_MAX_BODY_BYTES if path.endswith("/login") else max_body_bytes
+        return LOGIN_MAX_BODY_BYTES if path.endswith(("/login", "/logout", "/review")) else max_body_bytes
 
     # outermost last: errors become answers, then bad parameters, then the body limit
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, limit_for=body_limit)

@@ -582,6 +582,10 @@ class ModerationQueue:
         conn.execute(update(items).where(items.c.claimed_by == moderator, items.c.id != keep)
                      .values(claimed_by=None, lease_token=None, lease_expires_at=None))
 
+    def held_item(self, moderator: str) -> dict | None:
+        """The pending item whose live lease this moderator holds, or None (claims nothing)."""
+        return self._held(moderator, utcnow())
+
     def _held(self, moderator: str, now: datetime) -> dict | None:
         with self.engine.connect() as conn:
             item_id = conn.execute(select(items.c.id).where(
