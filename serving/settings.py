@@ -72,6 +72,13 @@ class Settings:
     db: str | None = None
     #: Seconds a /readyz dependency check may take before it counts as unreachable.
     ready_timeout_s: float = 2.0
+    #: Seconds a connection may take to send a request's whole head (request line and
+    #: headers), counted from its first byte or from the connection's start: 408 and
+    #: closed beyond it (slowloris). Applies to ``farmscore serve`` and ``queue serve``.
+    header_timeout_s: float = 10.0
+    #: Seconds an idle keep-alive connection stays open between requests (uvicorn's
+    #: ``timeout_keep_alive``).
+    keep_alive_s: float = 5.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -91,6 +98,8 @@ class Settings:
             index_preload=os.environ.get("FARMSCORE_INDEX_PRELOAD", "").lower() in ("1", "true", "yes"),
             db=os.environ.get("FARMSCORE_DB") or None,
             ready_timeout_s=_env_float("FARMSCORE_READY_TIMEOUT_S", d.ready_timeout_s),
+            header_timeout_s=_env_float("FARMSCORE_HEADER_TIMEOUT_S", d.header_timeout_s),
+            keep_alive_s=_env_float("FARMSCORE_KEEP_ALIVE_S", d.keep_alive_s),
         )
         names = {f.name for f in fields(cls)}
         unknown = set(overrides) - names
