@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 import time
 from contextlib import asynccontextmanager
 from typing import Any, Union
@@ -126,7 +127,7 @@ class ApiState:
             m.inflight.set(running)
             m.queued.set(waiting)
 
-        self.pool = ScoringPool(s.max_inflight, s.max_queue, on_change=changed)
+        self.pool = ScoringPool(s.max_inflight, s.max_queue, on_change=changed, max_wait_s=s.max_wait_s)
         try:
             await asyncio.to_thread(self.load)
         except Exception as exc:  # noqa: BLE001 - start, report not ready, keep serving /livez
@@ -314,8 +315,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 422: {"model": Union[ErrorResponse, PageError],
                       "description": "Invalid fields, too many pages or too long a text; a single "
                                      "page the scorer refuses (empty, binary, ...) as {id, error}"},
-                503: {"model": ErrorResponse, "description": "Overloaded or not ready (Retry-After)"},
-                504: {"model": ErrorResponse, "description": "Over FARMSCORE_TIMEOUT_S"}}
+                503: {"model": ErrorResponse, "description": "Overloaded (cannot start within "
+                      "FARMSCORE_MAX_WAIT_S) or not ready (Retry-After)"},
+                504: {"model": ErrorResponse, "description": "Scoring ran over FARMSCORE_TIMEOUT_S"}}
 
     @app.post("/v1/score", response_model=Union[ScoreResponse, BatchResponse],
               responses=refusals, summary="Score one page or a batch of pages",
@@ -363,9 +365,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             out = await state.pool.run(fn, deadline)
         except Overloaded as exc:
             metrics.rejected.labels("overloaded").inc()
-            raise ApiError(503, "overloaded", f"server busy: {exc}; retry after "
-                                              f"{state.settings.retry_after_s} s",
-                           headers={"Retry-After": str(state.settings.retry_after_s)}) from None
+            wait = max(state.settings.retry_after_s, math.ceil(exc.retry_after))
+            raise ApiError(503, "overloaded", f"server busy: {exc}; retry after {wait} s",
+                           headers={"Retry-After": str(wait)}) from None
         except TimedOut as exc:
             metrics.rejected.labels("timeout").inc()
             raise ApiError(504, "timeout", f"{exc.reason} (FARMSCORE_TIMEOUT_S="

@@ -7,8 +7,9 @@ limit before reading anything, and otherwise stops the moment the running count 
 
 Why a bounded pool with a bounded queue (:class:`ScoringPool`): scoring is CPU work in
 threads; an unbounded number of waiting requests only grows latency until every one of them
-times out. Past ``max_queue`` waiting requests the API answers 503 with ``Retry-After`` at
-once, which a crawler can back off from. A job that outlives its request's time limit keeps
+times out. Past ``max_queue`` waiting requests, or when the wait expected from the jobs
+ahead (or the wait itself) passes ``max_wait_s``, the API answers 503 with ``Retry-After``
+at once, which a crawler can back off from, instead of a 504 at the end of the time limit. A job that outlives its request's time limit keeps
 its slot until it really ends (a Python thread cannot be killed), so the pool never runs
 more than ``max_inflight`` jobs even when requests time out; batch jobs check a cancel flag
 between pages and stop early.
@@ -216,7 +217,12 @@ class ErrorMiddleware:
 
 
 class Overloaded(Exception):
-    """No scoring slot and the waiting queue is full: answer 503 with Retry-After."""
+    """The job cannot start soon (the waiting queue is full, the expected wait is too long,
+    or no slot came within the longest wait): answer 503 with Retry-After."""
+
+    def __init__(self, reason: str, retry_after: float = 0.0):
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class TimedOut(Exception):
@@ -241,53 +247,80 @@ class CancelFlag:
 
 
 class ScoringPool:
-    """At most ``max_inflight`` scoring jobs in threads, at most ``max_queue`` waiting."""
+    """At most ``max_inflight`` scoring jobs in threads, at most ``max_queue`` waiting, none
+    waiting longer than ``max_wait_s``.
 
-    def __init__(self, max_inflight: int, max_queue: int, on_change: Callable[[int, int], None] | None = None):
+    Why refuse early: a request that would wait behind the time limit's worth of work only
+    ends in a 504 after tying up a connection for the whole limit (30 s). The pool keeps a
+    moving average of how long its jobs take; a request arriving when every slot is busy
+    and the expected wait (jobs ahead x average cost / slots) is past ``max_wait_s`` is
+    refused at once, and one that still has no slot after ``max_wait_s`` gives up, both
+    with 503 and a Retry-After of about the expected wait."""
+
+    def __init__(self, max_inflight: int, max_queue: int, on_change: Callable[[int, int], None] | None = None,
+                 max_wait_s: float = float("inf")):
         self.max_inflight = max_inflight
         self.max_queue = max_queue
+        self.max_wait_s = max_wait_s
         self.executor = cf.ThreadPoolExecutor(max_workers=max_inflight, thread_name_prefix="farmscore-score")
         self._sem = asyncio.Semaphore(max_inflight)
         self.running = 0
         self.waiting = 0
+        self.avg_job_s: float | None = None  # exponential moving average of finished jobs
         self._on_change = on_change or (lambda running, waiting: None)
 
     def _changed(self) -> None:
         self._on_change(self.running, self.waiting)
 
+    def expected_wait(self) -> float:
+        """Seconds a job arriving now should wait for a slot (0 when one is free or no job
+        has finished yet to measure)."""
+        if not self._sem.locked() or self.avg_job_s is None:
+            return 0.0
+        return (self.waiting + 1) * self.avg_job_s / self.max_inflight
+
     async def run(self, fn: Callable[[CancelFlag], Any], deadline: float) -> Any:
         """Run ``fn(cancel_flag)`` in a pool thread, by ``deadline`` (``time.monotonic()``).
 
-        Raises :class:`Overloaded` when the queue is full and :class:`TimedOut` when the
-        deadline passes; on a timeout the flag is set and the slot is freed only when the
-        thread really finishes.
+        Raises :class:`Overloaded` when it cannot start soon (queue full, expected wait or
+        actual wait past ``max_wait_s``, or the deadline before a slot) and
+        :class:`TimedOut` when scoring runs past the deadline; on a timeout the flag is set
+        and the slot is freed only when the thread really finishes.
         """
         if self._sem.locked():
             if self.waiting >= self.max_queue:
                 raise Overloaded(f"{self.running} scoring jobs running and {self.waiting} waiting "
-                                 f"(limits {self.max_inflight} and {self.max_queue})")
+                                 f"(limits {self.max_inflight} and {self.max_queue})", self.expected_wait())
+            expected = self.expected_wait()
+            if expected > min(self.max_wait_s, deadline - time.monotonic()):
+                raise Overloaded(f"expected wait for a scoring slot {expected:.1f} s ({self.waiting} "
+                                 f"waiting, {self.avg_job_s:.2f} s per job) is past the limit of "
+                                 f"{self.max_wait_s:g} s", expected)
         self.waiting += 1
         self._changed()
         try:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimedOut("the time limit passed before scoring started")
+            limit = min(self.max_wait_s, deadline - time.monotonic())
+            if limit <= 0:
+                raise Overloaded("no time left to wait for a scoring slot", self.expected_wait())
             try:
-                await asyncio.wait_for(self._sem.acquire(), remaining)
+                await asyncio.wait_for(self._sem.acquire(), limit)
             except (asyncio.TimeoutError, TimeoutError):
-                raise TimedOut("timed out waiting for a free scoring slot (server busy)") from None
+                raise Overloaded(f"no scoring slot came free within {limit:.2g} s (server busy)",
+                                 self.expected_wait()) from None
         finally:
             self.waiting -= 1
         self.running += 1
         self._changed()
         flag = CancelFlag()
         loop = asyncio.get_running_loop()
+        started = time.monotonic()
         try:
             fut = loop.run_in_executor(self.executor, fn, flag)
         except BaseException:
             self._release(None)
             raise
         fut.add_done_callback(self._release)
+        fut.add_done_callback(lambda _f: self._measure(time.monotonic() - started))
         try:
             return await asyncio.wait_for(asyncio.shield(fut), max(0.0, deadline - time.monotonic()))
         except (asyncio.TimeoutError, TimeoutError):
@@ -298,6 +331,9 @@ class ScoringPool:
             flag.set()
             fut.add_done_callback(_consume)
             raise
+
+    def _measure(self, seconds: float) -> None:
+        self.avg_job_s = seconds if self.avg_job_s is None else 0.8 * self.avg_job_s + 0.2 * seconds
 
     def _release(self, _fut) -> None:
         self.running -= 1

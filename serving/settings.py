@@ -48,7 +48,8 @@ class Settings:
     #: Longest ``text``/``html`` of one page in characters: 422 (single) or a per-page
     #: ``too_large`` error (batch) beyond it.
     max_text_chars: int = 1_000_000
-    #: Wall-clock limit of one request (waiting for a slot + scoring): 504 beyond it.
+    #: Wall-clock limit of one request (waiting for a slot + scoring): 504 when scoring
+    #: runs past it (a request that cannot start in time is 503, see ``max_wait_s``).
     timeout_s: float = 30.0
     #: Scoring jobs running at once in this process (threads of the scoring pool). Scoring
     #: is GIL-bound Python, so more threads add no throughput, only interleave requests;
@@ -61,6 +62,10 @@ class Settings:
     batch_processes: int = 0
     #: Requests allowed to wait for a scoring slot; more are refused at once with 503.
     max_queue: int = 256
+    #: Longest wait for a scoring slot: past it (or when the wait expected from the jobs
+    #: ahead and their measured cost is longer) the request gets 503 with Retry-After at
+    #: once, instead of waiting out the whole time limit for a 504.
+    max_wait_s: float = 5.0
     #: Retry-After seconds sent with 503 (overload) answers.
     retry_after_s: int = 1
     #: Originality index location (path or redis:// URL) or None.
@@ -93,6 +98,7 @@ class Settings:
             batch_threads=_env_int("FARMSCORE_BATCH_THREADS", d.batch_threads, 1),
             batch_processes=_env_int("FARMSCORE_BATCH_PROCESSES", d.batch_processes, 0),
             max_queue=_env_int("FARMSCORE_MAX_QUEUE", d.max_queue, 0),
+            max_wait_s=_env_float("FARMSCORE_MAX_WAIT_S", d.max_wait_s),
             retry_after_s=_env_int("FARMSCORE_RETRY_AFTER_S", d.retry_after_s, 0),
             index=os.environ.get("FARMSCORE_INDEX") or None,
             index_preload=os.environ.get("FARMSCORE_INDEX_PRELOAD", "").lower() in ("1", "true", "yes"),
