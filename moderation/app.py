@@ -45,7 +45,7 @@ from moderation.db import default_db_url, make_engine, migrate
 from moderation.highlight import css_class, likely_original, segments, source_segments
 from moderation.service import (ACTIONS, DEFAULT_LEASE_SECONDS, VIEWS, Invalid, ModerationQueue,
                                 QueueError)
-from serving.limits import BodyLimitMiddleware, ErrorMiddleware, ParamGuardMiddleware
+from serving.limits import Admission, BodyLimitMiddleware, ErrorMiddleware, ParamGuardMiddleware
 
 HERE = Path(__file__).resolve().parent
 #: Techniques a moderator can name beyond the item's own signals (the simulator's names).
@@ -77,6 +77,8 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
                      source_lookup: Callable[[str], str | None] | None = None,
                      secure_cookies: bool | None = None,
                      max_body_bytes: int | None = None,
+                     max_inflight_body_bytes: int | None = None,
+                     max_inflight_requests: int | None = None,
                      login_limits: dict | None = None) -> FastAPI:
     """Build the queue app over ``db_url`` (default ``$FARMSCORE_DB`` or a SQLite file).
 
@@ -84,11 +86,17 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
     when None); ``source_lookup(source_id)`` may return a source's text when records did
     not carry it; ``run_migrations`` upgrades the database to head first.
     ``max_body_bytes`` (default ``$FARMSCORE_MAX_BODY_BYTES``, as the scoring API) bounds
-    every request body, sign-in bodies to 64 KB; ``login_limits`` (per_name, per_address,
-    window_s) bounds failed sign-ins.
+    every request body, sign-in bodies to 64 KB; ``max_inflight_body_bytes`` and
+    ``max_inflight_requests`` cap all requests at once (``serving.limits.Admission``, the
+    API's settings and defaults); ``login_limits`` (per_name, per_address, window_s) bounds
+    failed sign-ins.
     """
-    if max_body_bytes is None:
-        max_body_bytes = int(os.environ.get("FARMSCORE_MAX_BODY_BYTES", 32 * 1024 * 1024))
+    from serving.settings import Settings
+
+    limits = Settings.from_env(index=None, db=None, **{k: v for k, v in (
+        ("max_body_bytes", max_body_bytes), ("max_inflight_body_bytes", max_inflight_body_bytes),
+        ("max_inflight_requests", max_inflight_requests)) if v is not None})
+    max_body_bytes = limits.max_body_bytes
     throttle = LoginThrottle(**(login_limits or DEFAULT_LOGIN_LIMITS))
     engine = make_engine(db_url or default_db_url())
     if run_migrations:
@@ -462,7 +470,10 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         return LOGIN_MAX_BODY_BYTES if path.endswith(("/login", "/logout", "/review")) else max_body_bytes
 
     # outermost last: errors become answers, then bad parameters, then the body limit
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, limit_for=body_limit)
+    app.state.admission = Admission(limits.max_inflight_requests, limits.body_budget,
+                                    limits.retry_after_s)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, limit_for=body_limit,
+                       admission=app.state.admission)
     app.add_middleware(ParamGuardMiddleware)
     app.add_middleware(ErrorMiddleware)
     return app

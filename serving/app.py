@@ -47,7 +47,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from farmscore import __version__
 from serving.batch import WARMUP_TEXT, Item, dumps, score_item, score_items
-from serving.limits import (BodyLimitMiddleware, ErrorMiddleware, Overloaded, ScoringPool,
+from serving.limits import (Admission, BodyLimitMiddleware, ErrorMiddleware, Overloaded, ScoringPool,
                             TimedOut, error_body)
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.schemas import (BatchIn, BatchResponse, ErrorResponse, PageError, PageIn,
@@ -468,8 +468,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = openapi
     # Innermost first: an unhandled error becomes a complete 500 (the connection stays
     # usable), then the body limit, then metrics, which see every request (413s included).
+    app.state.admission = Admission(settings.max_inflight_requests, settings.body_budget,
+                                    settings.retry_after_s, exempt=("/livez", "/readyz", "/metrics"))
     app.add_middleware(ErrorMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       admission=app.state.admission)
     app.add_middleware(MetricsMiddleware, metrics=metrics,
                        known_paths=lambda: {getattr(r, "path", None) for r in app.routes})
     return app

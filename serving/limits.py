@@ -1,4 +1,5 @@
-"""Request limits: body size as bytes arrive, and a bounded pool of scoring jobs.
+"""Request limits: body size as bytes arrive, overall caps on requests and body bytes in
+flight (:class:`Admission`), and a bounded pool of scoring jobs.
 
 Why count bytes in ``receive`` instead of trusting ``Content-Length``: a client may send a
 chunked body with no length at all, or lie; reading it whole first would let one request
@@ -27,7 +28,15 @@ from typing import Any
 import orjson
 
 
-class BodyTooLarge(Exception):
+class BodyRefused(Exception):
+    """Raised from ``receive`` when a body may not be read on: answered by the body limit."""
+
+
+class OverBudget(BodyRefused):
+    """A chunked body passed what is left of the process's in-flight body budget (503)."""
+
+
+class BodyTooLarge(BodyRefused):
     """Raised from ``receive`` when the body passes the limit."""
 
     def __init__(self, limit: int, seen: int | None = None, declared: int | None = None):
@@ -54,22 +63,62 @@ async def send_json(send, status: int, body: bytes, headers: list[tuple[bytes, b
     await send({"type": "http.response.body", "body": body})
 
 
+class Admission:
+    """Per-process caps on requests in flight and on the body bytes they may hold at once.
+
+    Why: the body limit bounds one request, not many; a few hundred clients each sending a
+    body just under it made the process hold gigabytes before any handler ran. A request is
+    admitted (counted) when its head arrives; its declared ``Content-Length`` is reserved
+    from the byte budget before a byte of the body is read, and a chunked body is reserved
+    as it arrives. What does not fit is refused with 503 and ``Retry-After``, which a
+    client can back off from. ``exempt`` paths (health checks) are never refused. Counters
+    live on the event loop (one per process), so no lock is needed."""
+
+    def __init__(self, max_requests: int, max_body_bytes: int, retry_after_s: int = 1,
+                 exempt: tuple[str, ...] = ()) -> None:
+        self.max_requests = max_requests
+        self.max_body_bytes = max_body_bytes
+        self.retry_after_s = retry_after_s
+        self.exempt = frozenset(exempt)
+        self.requests = 0
+        self.body_bytes = 0
+
+    def reserve(self, n: int) -> bool:
+        if self.body_bytes + n > self.max_body_bytes:
+            return False
+        self.body_bytes += n
+        return True
+
+    def refusal(self, what: str) -> bytes:
+        return error_body("overloaded", f"server busy: {what}; retry after {self.retry_after_s} s")
+
+
+#: The scope key that marks a request as admitted (an app mounted inside another one with
+#: its own body limit does not count it twice).
+_ADMITTED = "farmscore.admitted"
+
+
 class BodyLimitMiddleware:
-    """Pure ASGI middleware: 413 for bodies over ``max_bytes``, chunked or not.
+    """Pure ASGI middleware: 413 for bodies over ``max_bytes``, chunked or not, and (with an
+    :class:`Admission`) 503 for requests or bodies past the process's overall caps.
 
     ``limit_for(scope)``, when given, is the limit of one request (e.g. a small one for
     sign-in forms)."""
 
-    def __init__(self, app, max_bytes: int, limit_for: Callable[[dict], int] | None = None) -> None:
+    def __init__(self, app, max_bytes: int, limit_for: Callable[[dict], int] | None = None,
+                 admission: Admission | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.limit_for = limit_for
+        self.admission = admission
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope) if self.limit_for else self.max_bytes
+        declared: int | None = None
+        chunked = False
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -82,16 +131,45 @@ class BodyLimitMiddleware:
                     await send_json(send, 413, error_body("too_large", str(exc), limit=limit),
                                     [(b"connection", b"close")])
                     return
+            elif name == b"transfer-encoding":
+                chunked = True
+        adm = None if scope.get(_ADMITTED) else self.admission
+        entered = reserved = 0
+        if adm is not None:
+            close = [(b"connection", b"close")] if declared or chunked else []  # never read it
+            retry = [(b"retry-after", str(adm.retry_after_s).encode())]
+            if scope.get("path", "") not in adm.exempt:
+                if adm.requests >= adm.max_requests:
+                    await send_json(send, 503, adm.refusal(f"{adm.requests} requests in flight "
+                                                           f"(limit {adm.max_requests})"), retry + close)
+                    return
+                adm.requests += 1
+                entered = 1
+            if declared and not adm.reserve(declared):
+                adm.requests -= entered
+                await send_json(send, 503, adm.refusal(
+                    f"{adm.body_bytes:,} bytes of request bodies in flight; {declared:,} more do not "
+                    f"fit the limit of {adm.max_body_bytes:,}"), retry + close)
+                return
+            reserved = declared or 0
+            scope[_ADMITTED] = True
         seen = 0
         started = False
 
         async def limited_receive():
-            nonlocal seen
+            nonlocal seen, reserved
             message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                n = len(message.get("body", b""))
+                seen += n
                 if seen > limit:
                     raise BodyTooLarge(limit, seen=seen)
+                if adm is not None and seen > reserved:  # chunked (or longer than declared)
+                    if not adm.reserve(seen - reserved):
+                        raise OverBudget(f"{adm.body_bytes:,} bytes of request bodies in flight; "
+                                         f"this one's {seen:,} do not fit the limit of "
+                                         f"{adm.max_body_bytes:,}")
+                    reserved = seen
             return message
 
         async def tracking_send(message) -> None:
@@ -102,13 +180,22 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except Exception as exc:  # noqa: BLE001 - only BodyTooLarge is answered here
+        except Exception as exc:  # noqa: BLE001 - only BodyRefused is answered here
             # a BaseHTTPMiddleware inside (the queue's headers) wraps it in an ExceptionGroup
-            too_large = _find(exc, BodyTooLarge)
-            if too_large is None or started:  # too late for a status; the server drops it
+            refused = _find(exc, BodyRefused)
+            if refused is None or started:  # too late for a status; the server drops it
                 raise
-            await send_json(send, 413, error_body("too_large", str(too_large), limit=limit),
-                            [(b"connection", b"close")])
+            if isinstance(refused, OverBudget):
+                await send_json(send, 503, adm.refusal(str(refused)),
+                                [(b"retry-after", str(adm.retry_after_s).encode()),
+                                 (b"connection", b"close")])
+            else:
+                await send_json(send, 413, error_body("too_large", str(refused), limit=limit),
+                                [(b"connection", b"close")])
+        finally:
+            if adm is not None:
+                adm.requests -= entered
+                adm.body_bytes -= reserved
 
 
 def _find(exc: BaseException, kind: type) -> BaseException | None:
@@ -204,7 +291,7 @@ class ErrorMiddleware:
         try:
             await self.app(scope, tracking_receive, tracking_send)
         except Exception as exc:  # noqa: BLE001 - every failure gets an answer
-            if started or _find(exc, BodyTooLarge) is not None:  # 413 is the body limit's
+            if started or _find(exc, BodyRefused) is not None:  # 413/503 are the body limit's
                 raise
             import logging
 

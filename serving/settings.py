@@ -43,6 +43,12 @@ class Settings:
 
     #: Largest request body, counted as bytes arrive (chunked bodies too): 413 beyond it.
     max_body_bytes: int = 32 * 1024 * 1024
+    #: Request body bytes one process holds at once, all requests together (declared
+    #: lengths reserved before reading, chunked bodies as they arrive): 503 beyond it.
+    #: None: 4 x ``max_body_bytes``.
+    max_inflight_body_bytes: int | None = None
+    #: Requests one process handles at once (health checks and metrics excepted): 503 beyond.
+    max_inflight_requests: int = 512
     #: Most pages in one batch request: 422 beyond it.
     max_batch: int = 500
     #: Longest ``text``/``html`` of one page in characters: 422 (single) or a per-page
@@ -91,6 +97,8 @@ class Settings:
         d = cls()
         values = dict(
             max_body_bytes=_env_int("FARMSCORE_MAX_BODY_BYTES", d.max_body_bytes, 1),
+            max_inflight_body_bytes=_env_int("FARMSCORE_MAX_INFLIGHT_BODY_BYTES", 0, 0) or None,
+            max_inflight_requests=_env_int("FARMSCORE_MAX_INFLIGHT_REQUESTS", d.max_inflight_requests, 1),
             max_batch=_env_int("FARMSCORE_MAX_BATCH", d.max_batch, 1),
             max_text_chars=_env_int("FARMSCORE_MAX_TEXT_CHARS", d.max_text_chars, 1),
             timeout_s=_env_float("FARMSCORE_TIMEOUT_S", d.timeout_s),
@@ -112,4 +120,14 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {sorted(unknown)}")
         values.update(overrides)
-        return cls(**values)
+        out = cls(**values)
+        if out.max_inflight_body_bytes is not None and out.max_inflight_body_bytes < out.max_body_bytes:
+            raise ValueError(f"$FARMSCORE_MAX_INFLIGHT_BODY_BYTES ({out.max_inflight_body_bytes}) must be "
+                             f">= $FARMSCORE_MAX_BODY_BYTES ({out.max_body_bytes}): no body of the "
+                             "largest size could ever be admitted")
+        return out
+
+    @property
+    def body_budget(self) -> int:
+        """The in-flight body cap in effect (``max_inflight_body_bytes`` or 4 x the body limit)."""
+        return self.max_inflight_body_bytes or 4 * self.max_body_bytes
