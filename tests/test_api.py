@@ -642,7 +642,6 @@ class TestOverloadAndTimeout:
                 assert err["code"] == "overloaded" and int(r.headers["retry-after"]) >= 1
                 if round_ == "expected":  # the pool has timed one big job: no waiting now
                     assert "expected wait" in err["reason"], err["reason"]
-                    assert int(r.headers["retry-after"]) >= 2
                 t.join(120)
                 assert slow["r"].status_code == 200
             after = c.get("/metrics").text
