@@ -473,7 +473,7 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
     app.state.admission = Admission(limits.max_inflight_requests, limits.body_budget,
                                     limits.retry_after_s)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, limit_for=body_limit,
-                       admission=app.state.admission)
+                       admission=app.state.admission, body_timeout_s=limits.timeout_s)
     app.add_middleware(ParamGuardMiddleware)
     app.add_middleware(ErrorMiddleware)
     return app

@@ -338,10 +338,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         s = state.settings
         deadline = t0 + s.timeout_s
         _check_content_type(request)
-        try:
-            body = await asyncio.wait_for(request.body(), s.timeout_s)
-        except (asyncio.TimeoutError, TimeoutError):
-            raise ApiError(408, "timeout", f"the request body did not arrive within {s.timeout_s:g} s") from None
+        body = await request.body()  # within FARMSCORE_TIMEOUT_S, or 408 (BodyLimitMiddleware)
         obj = _parse_json(body)
         if not isinstance(obj, dict):
             raise ApiError(422, "type", f"the body must be a JSON object (a page or {{\"pages\": [...]}}), "
@@ -472,7 +469,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     settings.retry_after_s, exempt=("/livez", "/readyz", "/metrics"))
     app.add_middleware(ErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
-                       admission=app.state.admission)
+                       admission=app.state.admission, body_timeout_s=settings.timeout_s)
     app.add_middleware(MetricsMiddleware, metrics=metrics,
                        known_paths=lambda: {getattr(r, "path", None) for r in app.routes})
     return app

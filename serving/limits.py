@@ -32,6 +32,10 @@ class BodyRefused(Exception):
     """Raised from ``receive`` when a body may not be read on: answered by the body limit."""
 
 
+class BodyTimeout(BodyRefused):
+    """The rest of the body did not come within the time limit (408, connection closed)."""
+
+
 class OverBudget(BodyRefused):
     """A chunked body passed what is left of the process's in-flight body budget (503)."""
 
@@ -106,11 +110,15 @@ class BodyLimitMiddleware:
     sign-in forms)."""
 
     def __init__(self, app, max_bytes: int, limit_for: Callable[[dict], int] | None = None,
-                 admission: Admission | None = None) -> None:
+                 admission: Admission | None = None, body_timeout_s: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.limit_for = limit_for
         self.admission = admission
+        #: the whole body must arrive within this of the request's start (None: no limit);
+        #: a client that sends part of a body and stops otherwise holds its connection and
+        #: its admitted bytes forever
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -155,10 +163,25 @@ class BodyLimitMiddleware:
             scope[_ADMITTED] = True
         seen = 0
         started = False
+        body_done = False
+        # only a request with a body has one to wait for (a GET's receive() is Starlette
+        # listening for a disconnect while it streams a response)
+        has_body = bool(declared) or chunked
+        deadline = time.monotonic() + self.body_timeout_s if self.body_timeout_s and has_body else None
 
         async def limited_receive():
-            nonlocal seen, reserved
-            message = await receive()
+            nonlocal seen, reserved, body_done
+            if deadline is None or body_done:  # after the body: waiting for a disconnect
+                message = await receive()
+            else:
+                try:
+                    # a floor so a message already buffered is still taken after the deadline
+                    message = await asyncio.wait_for(receive(), max(0.05, deadline - time.monotonic()))
+                except (asyncio.TimeoutError, TimeoutError):
+                    raise BodyTimeout(f"the request body did not arrive within {self.body_timeout_s:g} s "
+                                      f"({seen:,} bytes came)") from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
             if message["type"] == "http.request":
                 n = len(message.get("body", b""))
                 seen += n
@@ -185,7 +208,9 @@ class BodyLimitMiddleware:
             refused = _find(exc, BodyRefused)
             if refused is None or started:  # too late for a status; the server drops it
                 raise
-            if isinstance(refused, OverBudget):
+            if isinstance(refused, BodyTimeout):
+                await send_json(send, 408, error_body("timeout", str(refused)), [(b"connection", b"close")])
+            elif isinstance(refused, OverBudget):
                 await send_json(send, 503, adm.refusal(str(refused)),
                                 [(b"retry-after", str(adm.retry_after_s).encode()),
                                  (b"connection", b"close")])

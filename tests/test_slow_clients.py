@@ -31,6 +31,7 @@ def server(request, tmp_path, monkeypatch):
 
     monkeypatch.setenv("FARMSCORE_HEADER_TIMEOUT_S", str(HEADER_TIMEOUT_S))
     monkeypatch.setenv("FARMSCORE_KEEP_ALIVE_S", "1")
+    monkeypatch.setenv("FARMSCORE_TIMEOUT_S", "1")  # also the time limit on a request body
     if request.param == "api":
         from serving.app import create_app
         from serving.settings import Settings
@@ -141,6 +142,22 @@ def test_an_idle_keep_alive_connection_is_closed(server):
         s.sendall(f"GET {ok} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         assert _one_response(s).startswith(b"HTTP/1.1 200 ")
         assert _until_closed(s) == b""
+
+
+@pytest.mark.parametrize("path", ["/v1/score", "/login", "/api/login"])
+def test_a_body_that_stops_coming_is_cut_off_with_408(server, path):
+    """A whole head, then part of the declared body, then silence. Old code: the queue
+    waited for the rest forever (before sign-in: any client could hold its connections)."""
+    port, ok = server
+    if (path == "/v1/score") != (ok == "/livez"):
+        pytest.skip("a route of the other server")
+    ctype = "application/x-www-form-urlencoded" if path == "/login" else "application/json"
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
+                  f"Content-Length: 1000\r\n\r\n".encode() + b'{"name": "a')
+        answer = _until_closed(s)  # old code (queue): TimeoutError
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:300]
+    assert b"connection: close" in answer.lower()
 
 
 def test_a_whole_request_still_gets_its_answer(server):
