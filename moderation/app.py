@@ -24,7 +24,6 @@ unhandled error is a complete 500 that keeps the connection usable (issue 19).
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import deque
 from collections.abc import Callable
