@@ -53,7 +53,7 @@ def test_migration_reaches_head_and_matches_the_tables(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert current_revision(engine) == "0001_initial"
+    assert current_revision(engine) == "0002_sessions"
     migrate(engine)  # a second upgrade is a no-op, as on every server start
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)

@@ -86,12 +86,19 @@ def run_migrate(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from moderation.app import create_queue_app
+    from moderation import app as queue_app
     from scoring.score import build_scorer
+    from serving.settings import Settings
+    from serving.tcp import uvicorn_options
 
-    app = create_queue_app(args.db, risk_threshold=args.risk, lease_seconds=args.lease_seconds,
-                           scorer_factory=lambda: build_scorer(index=args.index))
-    uvicorn.run(app, host=args.host, port=args.port, root_path=args.root_path)
+    try:
+        Settings.from_env()  # the limits shared with the API (body, header time, keep-alive)
+    except ValueError as exc:
+        print(f"farmscore queue serve: {exc}", file=sys.stderr)
+        return 2
+    app = queue_app.create_queue_app(args.db, risk_threshold=args.risk, lease_seconds=args.lease_seconds,
+                                     scorer_factory=lambda: build_scorer(index=args.index))
+    uvicorn.run(app, host=args.host, port=args.port, root_path=args.root_path, **uvicorn_options())
     return 0
 
 
