@@ -90,16 +90,16 @@ def test_seeds_000_to_003_below_quality_threshold_for_the_right_reasons(seeds, m
 
 
 def test_seed_001_spinning_flags_quality_and_makes_it_a_farm(seeds, model):
-    """Seed 001 is spun, with a photo caption on top. Up to model 1.8.0 the caption line
-    counted as farm filler and put its quality past "farm"; since 1.9.0 an ordinary credit line
-    is no page's fault (issue 14: one such line flipped 200 of 200 clean articles), so the
-    quality head has spinning alone, which is "suspect", not "farm" (README: a spin score this
-    high is also reached by ~1 % of clean full articles). The page is still a farm: spinning
-    makes it unoriginal even with no source indexed, and spinning is why."""
+    """Seed 001 is spun, with a photo caption on top; no source indexed. Its spinning is past
+    every clean article of its length in the training set (``scoring.outliers``: rewording
+    signals by length), and since data set 12 farm pages carry ordinary chrome as often as
+    clean pages, so its credit line no longer counts as a sign of a clean page: the quality
+    head calls it a farm, for its spinning. (1.9.0 made it a farm through originality instead,
+    at 0.0983 against 0.1: retraining 1.9.0's own inputs on this data set gave 0.11, so that
+    margin was noise; see README, "Seeds".)"""
     rec = build_scorer().score(seeds["001"], "001", explain=True)
     assert rec["verdict"] == "farm"
-    assert rec["quality"] <= model.spec["thresholds"]["suspect"]["quality"], rec
-    assert rec["originality"] <= model.spec["thresholds"]["farm"]["originality"], rec
+    assert rec["quality"] <= model.spec["thresholds"]["farm"]["quality"], rec
     assert "spinning" in top_families(rec["contributions"]["quality"], k=2)
 
 
@@ -116,10 +116,11 @@ def _originality_verdict(model, rec) -> str:
 
 
 def test_seed_001_low_originality_without_the_source(seeds, model):
-    """Spinning alone, no index: past the "farm" threshold (model 1.8.0: 0.0319 against
-    0.0588; 1.6.0: 0.0474 against 0.0509)."""
+    """Spinning alone, no index: the page is not taken for an original ("suspect" at least),
+    and spinning is why. With its source indexed it is "farm" on originality too
+    (``test_seeds_low_originality_with_the_source_indexed``)."""
     rec = build_scorer().score(seeds["001"], "001", explain=True)
-    assert _originality_verdict(model, rec) == "farm", rec["originality"]
+    assert _originality_verdict(model, rec) in ("farm", "suspect"), rec["originality"]
     assert "spinning" in top_families(rec["contributions"]["originality"])
 
 
