@@ -60,22 +60,22 @@ OOF_FOLDS = 4
 HELD_OUT_FAMILIES = ("spinner:distributional",)
 
 
-#: Feature prefixes a head never splits on (LightGBM ``feature_contri`` 0). The learned line
-#: classifier's summary (``bp_ml_*``) says what chrome a page carries: evidence of filler,
-#: not of copying. Left to it, the originality head took chrome as a proxy for "a farm, so
-#: a copy" (short wire items with an all-caps headline line were called copies).
-#: The quality head judges the filler on the page alone: never whether the index holds a
-#: source (``orig_*``; left to them it learnt that spun pages come with an index match, and
-#: discounted spinning on a page whose source is unknown), and spinning by its rates per 100
-#: words, not ``spin_phrase_count``, a count that grows with the page (real web pages, long
-#: and clean, have the most flagged phrases).
-#: The clean-outlier summaries (``scoring.outliers``) are the quality head's alone: they
-#: describe the page, not its relation to a source. Given them too, the originality head
-#: called 8 of 150 short Reuters wire items copies (on type-token ratio and compression,
-#: the "short means copied" shortcut of model 1.6.0) against 2 without, and held-out
-#: families gained nothing from it (``farmscore evaluate --leave-out``, README).
-HEAD_EXCLUDED: dict[str, tuple[str, ...]] = {"originality": ("bp_ml_", "out_"),
-                                              "quality": ("spin_phrase_count", "orig_")}
+#: Feature prefixes a head may split on, if it is restricted (the rest get LightGBM
+#: ``feature_contri`` 0). The originality head reads derivation evidence only: the page
+#: against its indexed source (``orig_*``) and spinning, which shows a rewording even when
+#: no source is known (``spin_*``). Everything else on a page (its length, style, chrome,
+#: headings) says nothing of where its text came from, and the head used it as a shortcut:
+#: given all features, it called short Reuters wire items copies on type-token ratio,
+#: compression and short lines (model 1.6.0's "short means copied", back in 1.10.0's
+#: first training: 8 of 150 wire items "farm", 3 of the 400 held-out originals of
+#: ``training.eval_web_pages``); restricted, 1 of 150 and none of those 400.
+HEAD_ONLY: dict[str, tuple[str, ...]] = {"originality": ("orig_", "spin_")}
+#: Feature prefixes a head never splits on. The quality head judges the filler on the page
+#: alone: never whether the index holds a source (``orig_*``; left to them it learnt that
+#: spun pages come with an index match, and discounted spinning on a page whose source is
+#: unknown), and spinning by its rates per 100 words, not ``spin_phrase_count``, a count that
+#: grows with the page (real web pages, long and clean, have the most flagged phrases).
+HEAD_EXCLUDED: dict[str, tuple[str, ...]] = {"quality": ("spin_phrase_count", "orig_")}
 
 
 def model_names() -> list[str]:
@@ -86,14 +86,22 @@ def model_names() -> list[str]:
     return list(current_schema().names) + derived_names()
 
 
+def head_uses(head: str, name: str) -> bool:
+    """Whether ``head`` may split on feature ``name`` (:data:`HEAD_ONLY`,
+    :data:`HEAD_EXCLUDED`)."""
+    only = HEAD_ONLY.get(head)
+    if only is not None and not name.startswith(only):
+        return False
+    return not name.startswith(HEAD_EXCLUDED.get(head, ()) or ("\0",))
+
+
 def head_params(head: str, names: list[str] | None = None) -> dict:
-    """``PARAMS`` with the head's excluded features (of ``names``, default
+    """``PARAMS`` with the features ``head`` may not use (of ``names``, default
     :func:`model_names`) given no split gain."""
     names = names or model_names()
     params = dict(PARAMS)
-    excluded = HEAD_EXCLUDED.get(head, ())
-    if excluded:
-        params["feature_contri"] = [0.0 if n.startswith(excluded) else 1.0 for n in names]
+    if head in HEAD_ONLY or head in HEAD_EXCLUDED:
+        params["feature_contri"] = [1.0 if head_uses(head, n) else 0.0 for n in names]
     return params
 
 
@@ -316,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                         "outliers": outliers.to_json()}} if outliers else {}),
         "params": PARAMS,
         "excluded_features": {h: list(p) for h, p in HEAD_EXCLUDED.items()},
+        "only_features": {h: list(p) for h, p in HEAD_ONLY.items()},
         "data": {s: len(d["pages"]) for s, d in data.items()},
     }
     oof = out_of_fold_clean(data, heads)
