@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from farmscore import __version__
+from farmscore.args import CliError, Parser
 from farmscore.output import dumps, format_table, want_table
 from features.document import DEFAULT_MAX_CHARS, InputError
 
@@ -88,12 +89,11 @@ def iter_jsonl(stream: Iterator[bytes | str]) -> Iterator[tuple[int, object, obj
 
 
 def cmd_score(args) -> int:
-    scorer = _scorer(args)
     if args.jsonl:
-        return _score_jsonl(args, scorer)
+        return _score_jsonl(args)
     if not args.files:
-        print("farmscore score: give FILE... or --jsonl IN", file=sys.stderr)
-        return 2
+        raise CliError("give FILE... or --jsonl IN (see farmscore score --help)")
+    scorer = _scorer(args)
     records = []
     for path in args.files:
         try:
@@ -111,9 +111,17 @@ def cmd_score(args) -> int:
     return 1 if any("error" in r for r in records) else 0
 
 
-def _score_jsonl(args, scorer) -> int:
+def _score_jsonl(args) -> int:
+    # the input, the output and the index are opened before anything is written, so a
+    # wrong path stops the run with one line and leaves no output file behind
     src = sys.stdin if args.jsonl == "-" else open(args.jsonl, "rb")
-    out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
+    try:
+        scorer = _scorer(args)
+        out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
+    except BaseException:
+        if src is not sys.stdin:
+            src.close()
+        raise
     n = errors = 0
     t0 = time.perf_counter()
     try:
@@ -151,7 +159,7 @@ def cmd_schema(args) -> int:
 
 # ---- parser ----------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="farmscore", description="Content-farm and spam detector.")
+    p = Parser(prog="farmscore", description="Content-farm and spam detector.")
     p.add_argument("--version", action="version", version=f"farmscore {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -190,18 +198,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from originality.errors import IndexError_
-
+    """Run one command. Every error a command does not turn into records of its own is one
+    line on stderr (what, and what to do) with exit status 2: never a traceback
+    (``FARMSCORE_DEBUG=1`` shows it for a bug report)."""
     args = build_parser().parse_args(argv)
+    name = "farmscore " + " ".join(
+        v for v in (args.command, getattr(args, "index_action", None),
+                    getattr(args, "queue_action", None)) if v)
     try:
         return args.func(args)
-    except IndexError_ as exc:  # a corrupt, missing or foreign index: say so, no traceback
-        print(f"farmscore {args.command}: originality index: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # `farmscore score ... | head`
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one place errors become a line
+        if os.environ.get("FARMSCORE_DEBUG"):
+            raise
+        print(f"{name}: {describe_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def describe_error(exc: Exception) -> str:
+    """One line for an error that stopped a command: what failed and how to fix it."""
+    from originality.errors import IndexError_
+
+    if isinstance(exc, CliError):
+        return str(exc)
+    if isinstance(exc, IndexError_):  # a corrupt, missing or foreign index
+        return f"originality index: {exc} (build one with `farmscore index add`)"
+    if isinstance(exc, OSError):
+        what = f"{exc.filename}: " if exc.filename else ""
+        return f"{what}{exc.strerror or exc} (check the path and its permissions)"
+    if type(exc).__module__.startswith("sqlalchemy"):  # not imported here: `score` never needs it
+        orig = getattr(exc, "orig", None) or exc
+        first = (str(orig).splitlines() or [type(orig).__name__])[0][:300]
+        return f"the database cannot be used: {first} (check --db or $FARMSCORE_DB)"
+    first = (str(exc).splitlines() or [""])[0][:300]
+    return (f"unexpected {type(exc).__name__}: {first} "
+            "(a bug: please report it with the output of FARMSCORE_DEBUG=1)")
 
 
 if __name__ == "__main__":

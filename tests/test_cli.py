@@ -134,3 +134,38 @@ def test_score_jsonl_accepts_html_like_the_api():
     assert recs[1]["error"]["code"] == "field" and "html" in recs[1]["error"]["reason"]
     assert "error" not in recs[2]
     assert p.returncode == 1  # one record was refused
+
+
+def _one_line_error(p: subprocess.CompletedProcess) -> str:
+    err = p.stderr.decode()
+    assert p.returncode == 2, (p.returncode, err)
+    assert b"Traceback" not in p.stderr and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("farmscore "), err
+    return err
+
+
+@pytest.mark.parametrize("argv,says", [
+    (["score", "--jsonl", "{tmp}/missing.jsonl"], "missing.jsonl"),
+    (["score", "--jsonl", "-", "-o", "{tmp}/no/such/dir/out.jsonl"], "out.jsonl"),
+    (["score", "--index", "{tmp}/no-index", SEEDS[0]], "no-index"),
+    (["queue", "export", "--db", "sqlite:///{tmp}/no/such/dir/q.db"], "database"),
+    (["serve", "--port", "70000"], "port"),
+    (["score", "--max-chars", "many", SEEDS[0]], "max-chars"),
+])
+def test_cli_errors_are_one_line_exit_2(tmp_path, argv, says):
+    """What went wrong and what to do, on one line, exit status 2; never a traceback."""
+    p = run(*[a.replace("{tmp}", str(tmp_path)) for a in argv], stdin=b"")
+    assert says in _one_line_error(p)
+
+
+def test_index_add_on_a_missing_input_leaves_no_index(tmp_path):
+    p = run("index", "add", "--jsonl", str(tmp_path / "missing.jsonl"), "--index", str(tmp_path / "idx"))
+    assert "missing.jsonl" in _one_line_error(p)
+    assert not (tmp_path / "idx").exists()
+
+
+def test_queue_import_of_a_missing_input_makes_no_database(tmp_path):
+    p = run("queue", "import", "--jsonl", str(tmp_path / "missing.jsonl"),
+            "--db", f"sqlite:///{tmp_path / 'q.db'}")
+    assert "missing.jsonl" in _one_line_error(p)
+    assert not (tmp_path / "q.db").exists()
