@@ -16,6 +16,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from features.document import Document
 
 
+#: Evidence ``text`` is the span's text cut to this many characters (the README's contract:
+#: a span can be a whole copied article; its offsets say where it ends).
+EVIDENCE_TEXT_CHARS = 300
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """One piece of evidence: which signal, where, and why.
