@@ -25,14 +25,16 @@ system:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS); \
 	  else echo "please install the Debian packages: $(DEBS)"; fi; fi
 
+PORT ?= 8000
+
 demo: setup
-	$(BIN)/farmscore demo
+	$(BIN)/farmscore demo --port $(PORT)
 
 test: setup system
 	$(BIN)/python -m pytest -q
 
 # The benchmark suite (bench/suite.py): installs the `bench` extra (datatrove, spaCy) into
-# .venv first; the tests never need it. Writes its table into README.md.
+# .venv first; the tests never need it. Writes its table into docs/benchmarks.md.
 bench: setup
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench.suite --write-readme
