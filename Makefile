@@ -4,7 +4,7 @@ PY ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system demo test bench clean
+.PHONY: setup system demo test bench notebook clean
 
 # Debian packages the tests need: Chromium for the browser tests, WordNet for the spinner.
 # Installed when missing and we are root (as on CI and the developer machines).
@@ -38,6 +38,11 @@ test: setup system
 bench: setup
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench.suite --write-readme
+
+# Re-execute the evaluation notebook in place (figures inline), to commit it with its outputs.
+notebook: setup
+	$(BIN)/jupyter-execute --inplace --timeout=900 --NotebookClient.record_timing=False \
+	  notebooks/evaluation.ipynb
 
 clean:
 	rm -rf $(VENV) *.egg-info
