@@ -7,7 +7,8 @@
 
 Exit status: 0 when every input was scored, 1 when some input was refused (its record
 carries an ``error``; the output is still complete, one record per input), 2 on usage
-errors.
+errors and on any error that stops a command (one line on stderr saying what and how to
+fix it; ``FARMSCORE_DEBUG=1`` shows the traceback instead).
 """
 
 from __future__ import annotations
