@@ -12,8 +12,10 @@ Pages: ``/`` (the queue: views by priority, newest, score; filter by technique),
 Safety: page text only ever reaches HTML through Jinja2 autoescape and the script only uses
 ``textContent``; a Content-Security-Policy forbids inline scripts as a second wall. Cookie
 sessions are SameSite=Lax, and state-changing API calls authenticated by cookie must be
-``application/json`` (which a cross-site form cannot send), so no CSRF token is needed;
-the sign-in and sign-out forms refuse an ``Origin``/``Referer`` of another host. Every body
+``application/json`` (which a cross-site form cannot send); the one state-changing form
+(claiming on ``POST /review``; a GET claims nothing) carries a CSRF token bound to the
+session, and it and the sign-in and sign-out forms refuse an ``Origin``/``Referer`` of
+another host. Sessions are rows: sign-out, a password change and deactivation end them. Every body
 is limited (64 KB for sign-in), failed sign-ins are throttled per name and per address,
 argon2 runs off the event loop, parameters that no database could take are 4xx, and an
 unhandled error is a complete 500 that keeps the connection usable (issue 19).
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -38,12 +39,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from farmscore.jsonl import valid_id
 from moderation.auth import SESSION_COOKIE, Sessions, default_secret
 from moderation.db import default_db_url, make_engine, migrate
 from moderation.highlight import css_class, likely_original, segments, source_segments
 from moderation.service import (ACTIONS, DEFAULT_LEASE_SECONDS, VIEWS, Invalid, ModerationQueue,
                                 QueueError)
-from serving.limits import BodyLimitMiddleware, ErrorMiddleware, ParamGuardMiddleware
+from serving.limits import Admission, BodyLimitMiddleware, ErrorMiddleware, ParamGuardMiddleware
 
 HERE = Path(__file__).resolve().parent
 #: Techniques a moderator can name beyond the item's own signals (which already name
@@ -93,6 +95,8 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
                      source_lookup: Callable[[str], str | None] | None = None,
                      secure_cookies: bool | None = None,
                      max_body_bytes: int | None = None,
+                     max_inflight_body_bytes: int | None = None,
+                     max_inflight_requests: int | None = None,
                      login_limits: dict | None = None) -> FastAPI:
     """Build the queue app over ``db_url`` (default ``$FARMSCORE_DB`` or a SQLite file).
 
@@ -100,11 +104,17 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
     when None); ``source_lookup(source_id)`` may return a source's text when records did
     not carry it; ``run_migrations`` upgrades the database to head first.
     ``max_body_bytes`` (default ``$FARMSCORE_MAX_BODY_BYTES``, as the scoring API) bounds
-    every request body, sign-in bodies to 64 KB; ``login_limits`` (per_name, per_address,
-    window_s) bounds failed sign-ins.
+    every request body, sign-in bodies to 64 KB; ``max_inflight_body_bytes`` and
+    ``max_inflight_requests`` cap all requests at once (``serving.limits.Admission``, the
+    API's settings and defaults); ``login_limits`` (per_name, per_address, window_s) bounds
+    failed sign-ins.
     """
-    if max_body_bytes is None:
-        max_body_bytes = int(os.environ.get("FARMSCORE_MAX_BODY_BYTES", 32 * 1024 * 1024))
+    from serving.settings import Settings
+
+    limits = Settings.from_env(index=None, db=None, **{k: v for k, v in (
+        ("max_body_bytes", max_body_bytes), ("max_inflight_body_bytes", max_inflight_body_bytes),
+        ("max_inflight_requests", max_inflight_requests)) if v is not None})
+    max_body_bytes = limits.max_body_bytes
     throttle = LoginThrottle(**(login_limits or DEFAULT_LOGIN_LIMITS))
     engine = make_engine(db_url or default_db_url())
     if run_migrations:
@@ -147,18 +157,28 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         return resp
 
     # ---- who is asking --------------------------------------------------------------
-    def current_moderator(request: Request) -> str | None:
+    def request_token(request: Request) -> tuple[str | None, bool]:
+        """(session token, whether it came as the cookie) of a request."""
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-        via_cookie = token is None
-        got = sessions.read(token or request.cookies.get(SESSION_COOKIE))
+        if token is not None:
+            return token, False
+        return request.cookies.get(SESSION_COOKIE), True
+
+    def current_moderator(request: Request, csrf_checked: bool = False) -> str | None:
+        """The signed-in moderator of a request, or None. A state-changing request with the
+        session cookie must be JSON (which no cross-site form can send), unless the caller
+        has checked the form's CSRF token (``csrf_checked``)."""
+        token, via_cookie = request_token(request)
+        got = sessions.read(token)
         if got is None:
             return None
-        name, stamp = got
-        # the moderator is active and the session was issued under the current password
-        if q.session_stamp(name) != stamp:
+        name, sid = got
+        # the session still lives (not signed out, no password change since) and its
+        # moderator is active
+        if q.session_moderator(sid) != name:
             return None
-        if via_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if via_cookie and not csrf_checked and request.method not in ("GET", "HEAD", "OPTIONS"):
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json":
                 raise HTTPException(415, "API calls with a session cookie must send application/json")
@@ -171,28 +191,36 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
                                 headers={"WWW-Authenticate": "Bearer"})
         return name
 
-    async def _login_ok(request: Request, name: str, pw: str) -> bool:
+    async def _sign_in(request: Request, name: str, pw: str) -> str | None:
         """Check a sign-in off the event loop (argon2 costs ~50 ms of CPU), throttled per
-        name and per client address: a refused attempt counts against both."""
+        name and per client address (a refused attempt counts against both), and start a
+        session: its signed token, or None when refused."""
         addr = request.client.host if request.client else "?"
         throttle.check(name, addr)
         if len(name) > 100 or len(pw) > 1024:  # no such moderator; no hashing of megabytes
-            ok = False
+            sid = None
         else:
-            ok = await run_in_threadpool(q.check_login, name, pw)
-        if not ok:
+            sid = await run_in_threadpool(q.open_session, name, pw, sessions.max_age)
+        if sid is None:
             throttle.failed(name, addr)
-        return ok
+            return None
+        return sessions.issue(name, sid)
+
+    def _sign_out(token: str | None) -> bool:
+        got = sessions.read(token)
+        return got is not None and q.end_session(got[1])
 
     def render(request: Request, template: str, user: str | None, **ctx) -> HTMLResponse:
         base = _base(request)
-        html = env.get_template(template).render(base=base, user=user, request=request, **ctx)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        csrf = sessions.csrf_token(cookie) if user and cookie else ""
+        html = env.get_template(template).render(base=base, user=user, request=request,
+                                                 csrf=csrf, **ctx)
         return HTMLResponse(html)
 
-    def set_session(request: Request, resp: Response, name: str) -> None:
+    def set_session(request: Request, resp: Response, token: str) -> None:
         secure = request.url.scheme == "https" if secure_cookies is None else secure_cookies
-        resp.set_cookie(SESSION_COOKIE, sessions.issue(name, q.session_stamp(name) or ""),
-                        max_age=sessions.max_age,
+        resp.set_cookie(SESSION_COOKIE, token, max_age=sessions.max_age,
                         path=(_base(request) or "") + "/", httponly=True, samesite="lax",
                         secure=secure)
 
@@ -206,11 +234,19 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         name, pw = body.get("name", ""), body.get("password", "")
         if not isinstance(name, str) or not isinstance(pw, str):
             raise Invalid("'name' and 'password' must be strings")
-        if not await _login_ok(request, name, pw):
+        token = await _sign_in(request, name, pw)
+        if token is None:
             raise HTTPException(401, "wrong name or password")
-        resp = JSONResponse({"moderator": name,
-                             "token": sessions.issue(name, q.session_stamp(name) or "")})
-        set_session(request, resp, name)
+        resp = JSONResponse({"moderator": name, "token": token})
+        set_session(request, resp, token)
+        return resp
+
+    @api.post("/logout")
+    def api_logout(request: Request, user: str = Depends(api_user)) -> JSONResponse:
+        """Sign out: the session of this request's token (Bearer or cookie) ends."""
+        _sign_out(request_token(request)[0])
+        resp = JSONResponse({"signed_out": user})
+        resp.delete_cookie(SESSION_COOKIE, path=(_base(request) or "") + "/")
         return resp
 
     @api.get("/me")
@@ -233,6 +269,9 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
             if not isinstance(text, str):
                 raise Invalid("send 'text' (to be scored) or a scored record")
             pid = rec.get("id")
+            if pid is not None and not valid_id(pid):  # str(True) would become the id "True"
+                raise Invalid("'id' must be a non-empty string or a finite number "
+                              f"(not {type(pid).__name__} {json.dumps(pid)[:40]})")
             if pid is None:
                 import hashlib
 
@@ -349,18 +388,21 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         base = _base(request)
         if "\x00" in name or "\x00" in pw or "\x00" in nxt:
             return render(request, "login.html", None, next="", error="Wrong name or password.")
-        if not await _login_ok(request, name, pw):
+        token = await _sign_in(request, name, pw)
+        if token is None:
             return render(request, "login.html", None, next=nxt,
                           error="Wrong name or password.")
         # only ever redirect inside this app (no open redirect through ?next=)
         target = nxt if nxt.startswith(base + "/") and not nxt.startswith("//") else base + "/"
         resp = RedirectResponse(target, 303)
-        set_session(request, resp, name)
+        set_session(request, resp, token)
         return resp
 
     @app.post("/logout")
     def logout(request: Request) -> RedirectResponse:
+        """Sign out: the session ends (its row goes), not only the cookie."""
         _same_origin(request)
+        _sign_out(request.cookies.get(SESSION_COOKIE))
         resp = RedirectResponse(f"{_base(request)}/login", 303)
         resp.delete_cookie(SESSION_COOKIE, path=(_base(request) or "") + "/")
         return resp
@@ -377,22 +419,46 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
         rows = q.list_items(view, technique or None, status, limit=200)
         return render(request, "queue.html", user, rows=rows, view=view, views=VIEWS,
                       technique=technique, techniques=q.techniques(), counts=q.counts(),
-                      status=status, threshold=q.risk_threshold,
-                      review_qs=urlencode({k: v for k, v in (("view", view),
-                                                             ("technique", technique)) if v}))
+                      status=status, threshold=q.risk_threshold)
+
+    def review_qs(view: str, technique: str, **more: str) -> str:
+        return urlencode({k: v for k, v in (("view", view), ("technique", technique), *more.items()) if v})
 
     @app.get("/review", response_class=HTMLResponse)
-    def review_page(request: Request, view: str = "priority", technique: str = "") -> Response:
+    def review_page(request: Request, view: str = "priority", technique: str = "",
+                    empty: str = "") -> Response:
+        """The item this moderator holds, or a form to claim the next one. A GET claims
+        nothing (prefetches, link previews and crawlers must not lease items): claiming is
+        ``POST /review`` (this page's form) or ``POST /api/claim`` (the page's script)."""
         user = page_user(request)
         if user is None:
             return to_login(request)
         if view not in VIEWS:
             view = "priority"
-        item = q.claim_next(user, view, technique or None)
+        item = q.held_item(user)
         return render(request, "review.html", user, **_item_context(item), view=view,
                       technique=technique, counts=q.counts(), reviewing=True,
-                      review_qs=urlencode({k: v for k, v in (("view", view),
-                                                             ("technique", technique)) if v}))
+                      empty=item is None and empty == "1", review_qs=review_qs(view, technique))
+
+    @app.post("/review")
+    async def review_claim(request: Request) -> Response:
+        """Claim the next item (the review page's form), then show it (303 to GET /review).
+        The form must come from this site and carry the session's CSRF token."""
+        _same_origin(request)
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        if not sessions.csrf_ok(request.cookies.get(SESSION_COOKIE), (form.get("csrf") or [""])[0]):
+            raise HTTPException(403, "the form's CSRF token is missing or not this session's; reload the page")
+        user = await run_in_threadpool(current_moderator, request, True)
+        if user is None:
+            return to_login(request)
+        view = (form.get("view") or ["priority"])[0]
+        view = view if view in VIEWS else "priority"
+        technique = (form.get("technique") or [""])[0]
+        if "\x00" in technique:
+            raise Invalid("the technique holds a NUL character")
+        item = await run_in_threadpool(q.claim_next, user, view, technique or None)
+        qs = review_qs(view, technique, empty="" if item else "1")
+        return RedirectResponse(f"{_base(request)}/review" + (f"?{qs}" if qs else ""), 303)
 
     @app.get("/items/{item_id}", response_class=HTMLResponse)
     def item_page(request: Request, item_id: int = ItemId) -> Response:
@@ -420,10 +486,13 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
 
     def body_limit(scope) -> int:
         path = scope.get("path", "")
-        return LOGIN_MAX_BODY_BYTES if path.endswith("/login") else max_body_bytes
+        return LOGIN_MAX_BODY_BYTES if path.endswith(("/login", "/logout", "/review")) else max_body_bytes
 
     # outermost last: errors become answers, then bad parameters, then the body limit
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, limit_for=body_limit)
+    app.state.admission = Admission(limits.max_inflight_requests, limits.body_budget,
+                                    limits.retry_after_s)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, limit_for=body_limit,
+                       admission=app.state.admission, body_timeout_s=limits.timeout_s)
     app.add_middleware(ParamGuardMiddleware)
     app.add_middleware(ErrorMiddleware)
     return app

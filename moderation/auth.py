@@ -3,21 +3,26 @@
 Passwords are hashed with Argon2id (argon2-cffi, the OWASP-recommended algorithm; the hash
 carries its parameters, so they can be raised later and old hashes still verify).
 
-A session is the moderator's name signed with itsdangerous (HMAC, with a timestamp so a
-stolen cookie stops working after ``max_age``). Nothing is stored server side, so any
-number of server processes accept the same cookie as long as they share the secret
-(``$FARMSCORE_QUEUE_SECRET``); without one, a random per-process secret is used and
-sessions end when the server restarts. The same signed value works as a Bearer token for
-scripts (``POST /api/login``).
+A session is a row in the ``sessions`` table (a random id, the moderator, an expiry),
+and the token the browser holds (cookie) or a script sends (``Authorization: Bearer``, from
+``POST /api/login``) is that id and the moderator's name signed with itsdangerous (HMAC,
+timestamped). Why a row and not only the signature: a signed token alone cannot be taken
+back, so sign-out only cleared the cookie and a copied token went on working for 12 hours.
+Now a session ends when its row goes: at sign-out (``POST /logout``, ``POST /api/logout``),
+at a password change (``farmscore queue add-user NAME`` again) and when the moderator is
+deactivated (``farmscore queue deactivate-user NAME``). The signature still comes first, so
+a forged token never reaches the database. Server processes that share the database and
+the secret (``$FARMSCORE_QUEUE_SECRET``) accept the same tokens; without a secret, a random
+per-process one is used and sessions end when the server restarts.
 
-A session also carries a *stamp* of the moderator's password hash (:func:`session_stamp`):
-when the password changes (``farmscore queue add-user NAME`` again) every session issued
-before ends, and a deactivated moderator (``farmscore queue deactivate-user``) has none.
+A CSRF token for the HTML forms that change state (claiming on the review page) is an HMAC
+of the session token (:meth:`Sessions.csrf_token`): a page elsewhere cannot read it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 
@@ -44,12 +49,6 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def session_stamp(password_hash: str) -> str:
-    """A short digest of a password hash: sessions issued under another password carry
-    another stamp and are refused (the hash itself never leaves the server)."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
 def default_secret() -> str:
     """$FARMSCORE_QUEUE_SECRET, else a random secret for this process."""
     return os.environ.get("FARMSCORE_QUEUE_SECRET") or secrets.token_urlsafe(32)
@@ -60,13 +59,15 @@ class Sessions:
 
     def __init__(self, secret: str, max_age: int = SESSION_MAX_AGE):
         self._s = URLSafeTimedSerializer(secret, salt="farmscore-queue-session")
+        self._key = hashlib.sha256(b"farmscore-queue-csrf:" + secret.encode()).digest()
         self.max_age = max_age
 
-    def issue(self, moderator: str, stamp: str = "") -> str:
-        return self._s.dumps({"m": moderator, "s": stamp})
+    def issue(self, moderator: str, session_id: str) -> str:
+        return self._s.dumps({"m": moderator, "i": session_id})
 
     def read(self, token: str | None) -> tuple[str, str] | None:
-        """(moderator, stamp) a token names, or None when it is missing, forged or expired."""
+        """(moderator, session id) a token names, or None when it is missing, forged or
+        expired (whether the session still lives is the database's to say)."""
         if not token or len(token) > 4096:
             return None
         try:
@@ -74,5 +75,12 @@ class Sessions:
         except (BadSignature, SignatureExpired, UnicodeError, ValueError):
             return None
         name = data.get("m") if isinstance(data, dict) else None
-        stamp = data.get("s", "") if isinstance(data, dict) else ""
-        return (name, stamp) if isinstance(name, str) and isinstance(stamp, str) else None
+        sid = data.get("i") if isinstance(data, dict) else None
+        return (name, sid) if isinstance(name, str) and isinstance(sid, str) else None
+
+    def csrf_token(self, token: str) -> str:
+        """The anti-CSRF value of a session's forms: HMAC of its token under the secret."""
+        return hmac.new(self._key, token.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+    def csrf_ok(self, token: str | None, sent: str | None) -> bool:
+        return bool(token and sent) and hmac.compare_digest(self.csrf_token(token), sent)

@@ -17,6 +17,8 @@ Tables
 ``decisions``       the append-only audit log (approve / reject / skip / undo); triggers
                     refuse UPDATE and DELETE on it
 ``source_texts``    texts of matched sources by source id, so the item view can show them
+``sessions``        one row per signed-in session (random id, moderator, expiry): a session
+                    ends when its row goes (sign-out, password change, deactivation)
 """
 
 from __future__ import annotations
@@ -107,6 +109,16 @@ decisions = Table(
 )
 Index("ix_decisions_moderator_id", decisions.c.moderator, decisions.c.id)
 Index("ix_decisions_item_id", decisions.c.item_id)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("moderator_id", Integer, ForeignKey("moderators.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+Index("ix_sessions_moderator_id", sessions.c.moderator_id)
+Index("ix_sessions_expires_at", sessions.c.expires_at)
 
 source_texts = Table(
     "source_texts", metadata,

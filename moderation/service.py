@@ -55,10 +55,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from moderation.db import decisions, item_techniques, items, moderators, source_texts, utcnow
+from moderation.db import (decisions, item_techniques, items, moderators, sessions, source_texts,
+                           utcnow)
 
 DEFAULT_RISK = 0.5
 DEFAULT_UNCERTAINTY_WEIGHT = 0.6
@@ -417,7 +418,10 @@ class ModerationQueue:
         with self.engine.begin() as conn:
             done = conn.execute(update(moderators).where(moderators.c.name == name)
                                 .values(password_hash=h, active=True)).rowcount
-            if not done:
+            if done:  # a new password ends every session signed in under the old one
+                conn.execute(delete(sessions).where(sessions.c.moderator_id.in_(
+                    select(moderators.c.id).where(moderators.c.name == name))))
+            else:
                 conn.execute(insert(moderators).values(name=name, password_hash=h, active=True,
                                                        created_at=utcnow()))
 
@@ -438,22 +442,65 @@ class ModerationQueue:
             return conn.execute(select(moderators.c.id).where(
                 moderators.c.name == name, moderators.c.active.is_(True))).first() is not None
 
-    def session_stamp(self, name: str) -> str | None:
-        """The session stamp of an active moderator (see ``moderation.auth``), else None."""
-        from moderation.auth import session_stamp
+    # ---- sessions -------------------------------------------------------------------
+    def open_session(self, name: str, password: str, max_age: int) -> str | None:
+        """Check a sign-in and start a session: its random id, or None when the name or
+        password is wrong or the moderator is inactive.
+
+        Why the second check inside the insert's transaction (``FOR SHARE`` on PostgreSQL,
+        the write lock on SQLite): a password change or deactivation that lands between the
+        argon2 check and the insert must not leave a session behind under the old password.
+        """
+        from moderation.auth import verify_password
 
         if "\x00" in name or len(name) > 100:
+            verify_password(None, password)
             return None
         with self.engine.connect() as conn:
-            h = conn.execute(select(moderators.c.password_hash).where(
-                moderators.c.name == name, moderators.c.active.is_(True))).scalar()
-        return session_stamp(h) if h is not None else None
+            row = conn.execute(select(moderators.c.id, moderators.c.password_hash, moderators.c.active)
+                               .where(moderators.c.name == name)).first()
+        if row is None or not row.active:
+            verify_password(None, password)  # same cost either way: no user enumeration by timing
+            return None
+        if not verify_password(row.password_hash, password):
+            return None
+        sid = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.engine.begin() as conn:
+            still = select(moderators.c.id).where(moderators.c.id == row.id, moderators.c.active.is_(True),
+                                                  moderators.c.password_hash == row.password_hash)
+            if self.is_pg:
+                still = still.with_for_update(read=True)
+            if conn.execute(still).scalar() is None:
+                return None
+            conn.execute(delete(sessions).where(sessions.c.expires_at < now))  # keep the table small
+            conn.execute(insert(sessions).values(id=sid, moderator_id=row.id, created_at=now,
+                                                 expires_at=now + timedelta(seconds=max_age)))
+        return sid
+
+    def session_moderator(self, session_id: str) -> str | None:
+        """The active moderator whose live session this is, else None."""
+        if not session_id or len(session_id) > 64 or "\x00" in session_id:
+            return None
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(moderators.c.name).select_from(sessions.join(moderators))
+                .where(sessions.c.id == session_id, sessions.c.expires_at > utcnow(),
+                       moderators.c.active.is_(True))).scalar()
+
+    def end_session(self, session_id: str) -> bool:
+        """End one session (sign-out); False when it had already ended."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(sessions).where(sessions.c.id == session_id)).rowcount == 1
 
     def deactivate_moderator(self, name: str) -> bool:
         """Stop a moderator signing in; their sessions end at once. False when unknown."""
         with self.engine.begin() as conn:
-            return conn.execute(update(moderators).where(moderators.c.name == name)
+            done = conn.execute(update(moderators).where(moderators.c.name == name)
                                 .values(active=False)).rowcount == 1
+            conn.execute(delete(sessions).where(sessions.c.moderator_id.in_(
+                select(moderators.c.id).where(moderators.c.name == name))))
+        return done
 
     # ---- claiming -------------------------------------------------------------------
     def _order(self, view: str):
@@ -544,6 +591,10 @@ class ModerationQueue:
     def _release_others(self, conn, moderator: str, keep: int) -> None:
         conn.execute(update(items).where(items.c.claimed_by == moderator, items.c.id != keep)
                      .values(claimed_by=None, lease_token=None, lease_expires_at=None))
+
+    def held_item(self, moderator: str) -> dict | None:
+        """The pending item whose live lease this moderator holds, or None (claims nothing)."""
+        return self._held(moderator, utcnow())
 
     def _held(self, moderator: str, now: datetime) -> dict | None:
         with self.engine.connect() as conn:

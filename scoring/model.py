@@ -120,11 +120,30 @@ class ModelScorer:
     @cached_property
     def predictors(self) -> dict[str, RowPredictor]:
         """Single-row predictors of the boosters (see :class:`RowPredictor`)."""
-        return {h: RowPredictor(b, len(self.names)) for h, b in self.boosters.items()}
+        return {h: RowPredictor(b, len(self.input_names)) for h, b in self.boosters.items()}
 
     @cached_property
     def names(self) -> tuple[str, ...]:
+        """The feature schema's names: what a page's feature dict holds."""
         return tuple(self.spec["schema"]["names"])
+
+    @cached_property
+    def outliers(self):
+        """The clean-outlier columns the heads also read (``scoring.outliers``), if the model
+        has them (models before 1.10.0 do not)."""
+        from scoring.outliers import CleanOutliers
+
+        derived = self.spec.get("derived")
+        return CleanOutliers.from_json(derived["outliers"], self.names) if derived else None
+
+    @cached_property
+    def input_names(self) -> tuple[str, ...]:
+        """The heads' input columns: :attr:`names`, then the derived ones."""
+        return self.names + tuple(self.spec.get("derived", {}).get("names", ()))
+
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        """Feature rows as the heads read them (the derived columns appended)."""
+        return x if self.outliers is None else self.outliers.transform(x)
 
     @cached_property
     def _calibration(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -136,7 +155,7 @@ class ModelScorer:
 
     def load(self) -> "ModelScorer":
         """Load everything now (servers call this at start-up, not on the first request)."""
-        self.spec, self.boosters, self.predictors, self._calibration  # noqa: B018
+        self.spec, self.boosters, self.predictors, self._calibration, self.outliers  # noqa: B018
         return self
 
     @property
@@ -153,6 +172,7 @@ class ModelScorer:
 
     def raw(self, x: np.ndarray, num_threads: int = 1) -> dict[str, np.ndarray]:
         """Uncalibrated booster outputs: no ties, so the right thing to rank pages by."""
+        x = self.inputs(x)
         return {h: self.boosters[h].predict(x, num_threads=num_threads) for h in HEADS}
 
     def probabilities(self, x: np.ndarray, num_threads: int = 1) -> dict[str, np.ndarray]:
@@ -161,7 +181,10 @@ class ModelScorer:
 
     def score(self, features: dict[str, float]) -> dict:
         """Scores of one page (single-row fast path; same numbers as :meth:`score_many`)."""
-        row = np.array(list(map(features.__getitem__, self.names)), dtype=np.float64)
+        values = list(map(features.__getitem__, self.names))
+        if self.outliers is not None:
+            values += self.outliers.row_columns(values)
+        row = np.array(values, dtype=np.float64)
         p = {h: float(self.calibrate(h, self.predictors[h](row))) for h in HEADS}
         return self._record(features, 1.0 - p["quality"], 1.0 - p["originality"])
 
@@ -191,12 +214,24 @@ class ModelScorer:
 
     def explain(self, features: dict[str, float]) -> dict[str, dict[str, float]]:
         """Per-feature contributions (LightGBM SHAP values, in log-odds) to each head's
-        *farm* probability: positive pushes towards filler / copied. Top ``top_k`` by size."""
-        x = self._matrix([features])
+        *farm* probability: positive pushes towards filler / copied. Top ``top_k`` by size,
+        named by schema feature: the clean-outlier columns' shares are folded onto the
+        signals they summarise (a column with no signal past clean pages keeps its name)."""
+        row = self._matrix([features])
+        x = self.inputs(row)
+        folds = self.outliers.attribution(row[0]) if self.outliers is not None else {}
         out: dict[str, dict[str, float]] = {}
         for h in HEADS:
             contrib = self.boosters[h].predict(x, pred_contrib=True, num_threads=1)[0]
-            pairs = sorted(zip(self.names, contrib[:-1]), key=lambda kv: -abs(kv[1]))
+            per = dict(zip(self.input_names, contrib[:-1].tolist()))
+            # a derived column's share goes to the signals it summarises (see
+            # CleanOutliers.attribution); a column at 0 has nothing to name and keeps its own
+            for name, weights in folds.items():
+                if weights and per.get(name):
+                    v = per.pop(name)
+                    for sig, w in weights.items():
+                        per[sig] += w * v
+            pairs = sorted(per.items(), key=lambda kv: -abs(kv[1]))
             out[h] = {k: round(float(v), 4) for k, v in pairs[: self.top_k] if v}
             out[h]["(baseline)"] = round(float(contrib[-1]), 4)
         return out

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 import time
 from contextlib import asynccontextmanager
 from typing import Any, Union
@@ -46,7 +47,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from farmscore import __version__
 from serving.batch import WARMUP_TEXT, Item, dumps, score_item, score_items
-from serving.limits import (BodyLimitMiddleware, ErrorMiddleware, Overloaded, ScoringPool,
+from serving.limits import (Admission, BodyLimitMiddleware, ErrorMiddleware, Overloaded, ScoringPool,
                             TimedOut, error_body)
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.schemas import (BatchIn, BatchResponse, ErrorResponse, PageError, PageIn,
@@ -126,7 +127,7 @@ class ApiState:
             m.inflight.set(running)
             m.queued.set(waiting)
 
-        self.pool = ScoringPool(s.max_inflight, s.max_queue, on_change=changed)
+        self.pool = ScoringPool(s.max_inflight, s.max_queue, on_change=changed, max_wait_s=s.max_wait_s)
         try:
             await asyncio.to_thread(self.load)
         except Exception as exc:  # noqa: BLE001 - start, report not ready, keep serving /livez
@@ -314,8 +315,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 422: {"model": Union[ErrorResponse, PageError],
                       "description": "Invalid fields, too many pages or too long a text; a single "
                                      "page the scorer refuses (empty, binary, ...) as {id, error}"},
-                503: {"model": ErrorResponse, "description": "Overloaded or not ready (Retry-After)"},
-                504: {"model": ErrorResponse, "description": "Over FARMSCORE_TIMEOUT_S"}}
+                503: {"model": ErrorResponse, "description": "Overloaded (cannot start within "
+                      "FARMSCORE_MAX_WAIT_S) or not ready (Retry-After)"},
+                504: {"model": ErrorResponse, "description": "Scoring ran over FARMSCORE_TIMEOUT_S"}}
 
     @app.post("/v1/score", response_model=Union[ScoreResponse, BatchResponse],
               responses=refusals, summary="Score one page or a batch of pages",
@@ -336,10 +338,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         s = state.settings
         deadline = t0 + s.timeout_s
         _check_content_type(request)
-        try:
-            body = await asyncio.wait_for(request.body(), s.timeout_s)
-        except (asyncio.TimeoutError, TimeoutError):
-            raise ApiError(408, "timeout", f"the request body did not arrive within {s.timeout_s:g} s") from None
+        body = await request.body()  # within FARMSCORE_TIMEOUT_S, or 408 (BodyLimitMiddleware)
         obj = _parse_json(body)
         if not isinstance(obj, dict):
             raise ApiError(422, "type", f"the body must be a JSON object (a page or {{\"pages\": [...]}}), "
@@ -363,9 +362,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             out = await state.pool.run(fn, deadline)
         except Overloaded as exc:
             metrics.rejected.labels("overloaded").inc()
-            raise ApiError(503, "overloaded", f"server busy: {exc}; retry after "
-                                              f"{state.settings.retry_after_s} s",
-                           headers={"Retry-After": str(state.settings.retry_after_s)}) from None
+            wait = max(state.settings.retry_after_s, math.ceil(exc.retry_after))
+            raise ApiError(503, "overloaded", f"server busy: {exc}; retry after {wait} s",
+                           headers={"Retry-After": str(wait)}) from None
         except TimedOut as exc:
             metrics.rejected.labels("timeout").inc()
             raise ApiError(504, "timeout", f"{exc.reason} (FARMSCORE_TIMEOUT_S="
@@ -466,8 +465,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = openapi
     # Innermost first: an unhandled error becomes a complete 500 (the connection stays
     # usable), then the body limit, then metrics, which see every request (413s included).
+    app.state.admission = Admission(settings.max_inflight_requests, settings.body_budget,
+                                    settings.retry_after_s, exempt=("/livez", "/readyz", "/metrics"))
     app.add_middleware(ErrorMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       admission=app.state.admission, body_timeout_s=settings.timeout_s)
     app.add_middleware(MetricsMiddleware, metrics=metrics,
                        known_paths=lambda: {getattr(r, "path", None) for r in app.routes})
     return app

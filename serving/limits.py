@@ -1,4 +1,5 @@
-"""Request limits: body size as bytes arrive, and a bounded pool of scoring jobs.
+"""Request limits: body size as bytes arrive, overall caps on requests and body bytes in
+flight (:class:`Admission`), and a bounded pool of scoring jobs.
 
 Why count bytes in ``receive`` instead of trusting ``Content-Length``: a client may send a
 chunked body with no length at all, or lie; reading it whole first would let one request
@@ -7,8 +8,9 @@ limit before reading anything, and otherwise stops the moment the running count 
 
 Why a bounded pool with a bounded queue (:class:`ScoringPool`): scoring is CPU work in
 threads; an unbounded number of waiting requests only grows latency until every one of them
-times out. Past ``max_queue`` waiting requests the API answers 503 with ``Retry-After`` at
-once, which a crawler can back off from. A job that outlives its request's time limit keeps
+times out. Past ``max_queue`` waiting requests, or when the wait expected from the jobs
+ahead (or the wait itself) passes ``max_wait_s``, the API answers 503 with ``Retry-After``
+at once, which a crawler can back off from, instead of a 504 at the end of the time limit. A job that outlives its request's time limit keeps
 its slot until it really ends (a Python thread cannot be killed), so the pool never runs
 more than ``max_inflight`` jobs even when requests time out; batch jobs check a cancel flag
 between pages and stop early.
@@ -26,7 +28,19 @@ from typing import Any
 import orjson
 
 
-class BodyTooLarge(Exception):
+class BodyRefused(Exception):
+    """Raised from ``receive`` when a body may not be read on: answered by the body limit."""
+
+
+class BodyTimeout(BodyRefused):
+    """The rest of the body did not come within the time limit (408, connection closed)."""
+
+
+class OverBudget(BodyRefused):
+    """A chunked body passed what is left of the process's in-flight body budget (503)."""
+
+
+class BodyTooLarge(BodyRefused):
     """Raised from ``receive`` when the body passes the limit."""
 
     def __init__(self, limit: int, seen: int | None = None, declared: int | None = None):
@@ -53,22 +67,66 @@ async def send_json(send, status: int, body: bytes, headers: list[tuple[bytes, b
     await send({"type": "http.response.body", "body": body})
 
 
+class Admission:
+    """Per-process caps on requests in flight and on the body bytes they may hold at once.
+
+    Why: the body limit bounds one request, not many; a few hundred clients each sending a
+    body just under it made the process hold gigabytes before any handler ran. A request is
+    admitted (counted) when its head arrives; its declared ``Content-Length`` is reserved
+    from the byte budget before a byte of the body is read, and a chunked body is reserved
+    as it arrives. What does not fit is refused with 503 and ``Retry-After``, which a
+    client can back off from. ``exempt`` paths (health checks) are never refused. Counters
+    live on the event loop (one per process), so no lock is needed."""
+
+    def __init__(self, max_requests: int, max_body_bytes: int, retry_after_s: int = 1,
+                 exempt: tuple[str, ...] = ()) -> None:
+        self.max_requests = max_requests
+        self.max_body_bytes = max_body_bytes
+        self.retry_after_s = retry_after_s
+        self.exempt = frozenset(exempt)
+        self.requests = 0
+        self.body_bytes = 0
+
+    def reserve(self, n: int) -> bool:
+        if self.body_bytes + n > self.max_body_bytes:
+            return False
+        self.body_bytes += n
+        return True
+
+    def refusal(self, what: str) -> bytes:
+        return error_body("overloaded", f"server busy: {what}; retry after {self.retry_after_s} s")
+
+
+#: The scope key that marks a request as admitted (an app mounted inside another one with
+#: its own body limit does not count it twice).
+_ADMITTED = "farmscore.admitted"
+
+
 class BodyLimitMiddleware:
-    """Pure ASGI middleware: 413 for bodies over ``max_bytes``, chunked or not.
+    """Pure ASGI middleware: 413 for bodies over ``max_bytes``, chunked or not, and (with an
+    :class:`Admission`) 503 for requests or bodies past the process's overall caps.
 
     ``limit_for(scope)``, when given, is the limit of one request (e.g. a small one for
     sign-in forms)."""
 
-    def __init__(self, app, max_bytes: int, limit_for: Callable[[dict], int] | None = None) -> None:
+    def __init__(self, app, max_bytes: int, limit_for: Callable[[dict], int] | None = None,
+                 admission: Admission | None = None, body_timeout_s: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.limit_for = limit_for
+        self.admission = admission
+        #: the whole body must arrive within this of the request's start (None: no limit);
+        #: a client that sends part of a body and stops otherwise holds its connection and
+        #: its admitted bytes forever
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope) if self.limit_for else self.max_bytes
+        declared: int | None = None
+        chunked = False
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -81,16 +139,60 @@ class BodyLimitMiddleware:
                     await send_json(send, 413, error_body("too_large", str(exc), limit=limit),
                                     [(b"connection", b"close")])
                     return
+            elif name == b"transfer-encoding":
+                chunked = True
+        adm = None if scope.get(_ADMITTED) else self.admission
+        entered = reserved = 0
+        if adm is not None:
+            close = [(b"connection", b"close")] if declared or chunked else []  # never read it
+            retry = [(b"retry-after", str(adm.retry_after_s).encode())]
+            if scope.get("path", "") not in adm.exempt:
+                if adm.requests >= adm.max_requests:
+                    await send_json(send, 503, adm.refusal(f"{adm.requests} requests in flight "
+                                                           f"(limit {adm.max_requests})"), retry + close)
+                    return
+                adm.requests += 1
+                entered = 1
+            if declared and not adm.reserve(declared):
+                adm.requests -= entered
+                await send_json(send, 503, adm.refusal(
+                    f"{adm.body_bytes:,} bytes of request bodies in flight; {declared:,} more do not "
+                    f"fit the limit of {adm.max_body_bytes:,}"), retry + close)
+                return
+            reserved = declared or 0
+            scope[_ADMITTED] = True
         seen = 0
         started = False
+        body_done = False
+        # only a request with a body has one to wait for (a GET's receive() is Starlette
+        # listening for a disconnect while it streams a response)
+        has_body = bool(declared) or chunked
+        deadline = time.monotonic() + self.body_timeout_s if self.body_timeout_s and has_body else None
 
         async def limited_receive():
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, reserved, body_done
+            if deadline is None or body_done:  # after the body: waiting for a disconnect
+                message = await receive()
+            else:
+                try:
+                    # a floor so a message already buffered is still taken after the deadline
+                    message = await asyncio.wait_for(receive(), max(0.05, deadline - time.monotonic()))
+                except (asyncio.TimeoutError, TimeoutError):
+                    raise BodyTimeout(f"the request body did not arrive within {self.body_timeout_s:g} s "
+                                      f"({seen:,} bytes came)") from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                n = len(message.get("body", b""))
+                seen += n
                 if seen > limit:
                     raise BodyTooLarge(limit, seen=seen)
+                if adm is not None and seen > reserved:  # chunked (or longer than declared)
+                    if not adm.reserve(seen - reserved):
+                        raise OverBudget(f"{adm.body_bytes:,} bytes of request bodies in flight; "
+                                         f"this one's {seen:,} do not fit the limit of "
+                                         f"{adm.max_body_bytes:,}")
+                    reserved = seen
             return message
 
         async def tracking_send(message) -> None:
@@ -101,13 +203,24 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except Exception as exc:  # noqa: BLE001 - only BodyTooLarge is answered here
+        except Exception as exc:  # noqa: BLE001 - only BodyRefused is answered here
             # a BaseHTTPMiddleware inside (the queue's headers) wraps it in an ExceptionGroup
-            too_large = _find(exc, BodyTooLarge)
-            if too_large is None or started:  # too late for a status; the server drops it
+            refused = _find(exc, BodyRefused)
+            if refused is None or started:  # too late for a status; the server drops it
                 raise
-            await send_json(send, 413, error_body("too_large", str(too_large), limit=limit),
-                            [(b"connection", b"close")])
+            if isinstance(refused, BodyTimeout):
+                await send_json(send, 408, error_body("timeout", str(refused)), [(b"connection", b"close")])
+            elif isinstance(refused, OverBudget):
+                await send_json(send, 503, adm.refusal(str(refused)),
+                                [(b"retry-after", str(adm.retry_after_s).encode()),
+                                 (b"connection", b"close")])
+            else:
+                await send_json(send, 413, error_body("too_large", str(refused), limit=limit),
+                                [(b"connection", b"close")])
+        finally:
+            if adm is not None:
+                adm.requests -= entered
+                adm.body_bytes -= reserved
 
 
 def _find(exc: BaseException, kind: type) -> BaseException | None:
@@ -203,7 +316,7 @@ class ErrorMiddleware:
         try:
             await self.app(scope, tracking_receive, tracking_send)
         except Exception as exc:  # noqa: BLE001 - every failure gets an answer
-            if started or _find(exc, BodyTooLarge) is not None:  # 413 is the body limit's
+            if started or _find(exc, BodyRefused) is not None:  # 413/503 are the body limit's
                 raise
             import logging
 
@@ -216,7 +329,12 @@ class ErrorMiddleware:
 
 
 class Overloaded(Exception):
-    """No scoring slot and the waiting queue is full: answer 503 with Retry-After."""
+    """The job cannot start soon (the waiting queue is full, the expected wait is too long,
+    or no slot came within the longest wait): answer 503 with Retry-After."""
+
+    def __init__(self, reason: str, retry_after: float = 0.0):
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class TimedOut(Exception):
@@ -241,53 +359,80 @@ class CancelFlag:
 
 
 class ScoringPool:
-    """At most ``max_inflight`` scoring jobs in threads, at most ``max_queue`` waiting."""
+    """At most ``max_inflight`` scoring jobs in threads, at most ``max_queue`` waiting, none
+    waiting longer than ``max_wait_s``.
 
-    def __init__(self, max_inflight: int, max_queue: int, on_change: Callable[[int, int], None] | None = None):
+    Why refuse early: a request that would wait behind the time limit's worth of work only
+    ends in a 504 after tying up a connection for the whole limit (30 s). The pool keeps a
+    moving average of how long its jobs take; a request arriving when every slot is busy
+    and the expected wait (jobs ahead x average cost / slots) is past ``max_wait_s`` is
+    refused at once, and one that still has no slot after ``max_wait_s`` gives up, both
+    with 503 and a Retry-After of about the expected wait."""
+
+    def __init__(self, max_inflight: int, max_queue: int, on_change: Callable[[int, int], None] | None = None,
+                 max_wait_s: float = float("inf")):
         self.max_inflight = max_inflight
         self.max_queue = max_queue
+        self.max_wait_s = max_wait_s
         self.executor = cf.ThreadPoolExecutor(max_workers=max_inflight, thread_name_prefix="farmscore-score")
         self._sem = asyncio.Semaphore(max_inflight)
         self.running = 0
         self.waiting = 0
+        self.avg_job_s: float | None = None  # exponential moving average of finished jobs
         self._on_change = on_change or (lambda running, waiting: None)
 
     def _changed(self) -> None:
         self._on_change(self.running, self.waiting)
 
+    def expected_wait(self) -> float:
+        """Seconds a job arriving now should wait for a slot (0 when one is free or no job
+        has finished yet to measure)."""
+        if not self._sem.locked() or self.avg_job_s is None:
+            return 0.0
+        return (self.waiting + 1) * self.avg_job_s / self.max_inflight
+
     async def run(self, fn: Callable[[CancelFlag], Any], deadline: float) -> Any:
         """Run ``fn(cancel_flag)`` in a pool thread, by ``deadline`` (``time.monotonic()``).
 
-        Raises :class:`Overloaded` when the queue is full and :class:`TimedOut` when the
-        deadline passes; on a timeout the flag is set and the slot is freed only when the
-        thread really finishes.
+        Raises :class:`Overloaded` when it cannot start soon (queue full, expected wait or
+        actual wait past ``max_wait_s``, or the deadline before a slot) and
+        :class:`TimedOut` when scoring runs past the deadline; on a timeout the flag is set
+        and the slot is freed only when the thread really finishes.
         """
         if self._sem.locked():
             if self.waiting >= self.max_queue:
                 raise Overloaded(f"{self.running} scoring jobs running and {self.waiting} waiting "
-                                 f"(limits {self.max_inflight} and {self.max_queue})")
+                                 f"(limits {self.max_inflight} and {self.max_queue})", self.expected_wait())
+            expected = self.expected_wait()
+            if expected > min(self.max_wait_s, deadline - time.monotonic()):
+                raise Overloaded(f"expected wait for a scoring slot {expected:.1f} s ({self.waiting} "
+                                 f"waiting, {self.avg_job_s:.2f} s per job) is past the limit of "
+                                 f"{self.max_wait_s:g} s", expected)
         self.waiting += 1
         self._changed()
         try:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimedOut("the time limit passed before scoring started")
+            limit = min(self.max_wait_s, deadline - time.monotonic())
+            if limit <= 0:
+                raise Overloaded("no time left to wait for a scoring slot", self.expected_wait())
             try:
-                await asyncio.wait_for(self._sem.acquire(), remaining)
+                await asyncio.wait_for(self._sem.acquire(), limit)
             except (asyncio.TimeoutError, TimeoutError):
-                raise TimedOut("timed out waiting for a free scoring slot (server busy)") from None
+                raise Overloaded(f"no scoring slot came free within {limit:.2g} s (server busy)",
+                                 self.expected_wait()) from None
         finally:
             self.waiting -= 1
         self.running += 1
         self._changed()
         flag = CancelFlag()
         loop = asyncio.get_running_loop()
+        started = time.monotonic()
         try:
             fut = loop.run_in_executor(self.executor, fn, flag)
         except BaseException:
             self._release(None)
             raise
         fut.add_done_callback(self._release)
+        fut.add_done_callback(lambda _f: self._measure(time.monotonic() - started))
         try:
             return await asyncio.wait_for(asyncio.shield(fut), max(0.0, deadline - time.monotonic()))
         except (asyncio.TimeoutError, TimeoutError):
@@ -298,6 +443,9 @@ class ScoringPool:
             flag.set()
             fut.add_done_callback(_consume)
             raise
+
+    def _measure(self, seconds: float) -> None:
+        self.avg_job_s = seconds if self.avg_job_s is None else 0.8 * self.avg_job_s + 0.2 * seconds
 
     def _release(self, _fut) -> None:
         self.running -= 1

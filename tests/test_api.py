@@ -617,6 +617,37 @@ def _wait_for(pred, what: str, limit: float = 120.0) -> None:
 
 
 class TestOverloadAndTimeout:
+    def test_a_request_that_cannot_start_soon_is_503_at_once_not_504_later(self):
+        """Old code: a request behind a busy slot waited the whole time limit and then got
+        504, or was scored late; now it waits at most FARMSCORE_MAX_WAIT_S and gets 503 with
+        Retry-After, and once the pool knows how long jobs take, a request whose expected
+        wait is past that limit is refused without waiting at all. Ordering, not timing:
+        each refusal arrives while the slow job still holds the only slot."""
+        app = create_app(settings(max_inflight=1, max_queue=8, timeout_s=120, max_wait_s=0.2,
+                                  retry_after_s=1, max_text_chars=2_000_000, max_body_bytes=8_000_000))
+        big = "".join(SEEDS.values())
+        big = (big * (1_000_000 // len(big) + 1))[:1_000_000]  # ~2 s of scoring here
+        with ThreadServer(app) as base, httpx.Client(base_url=base, timeout=120) as c:
+            inflight = lambda: metric(c.get("/metrics").text, "farmscore_scoring_inflight")  # noqa: E731
+            for round_ in ("waited", "expected"):
+                slow: dict = {}
+                t = threading.Thread(target=lambda: slow.setdefault(
+                    "r", c.post("/v1/score", json={"id": "big", "text": big})))
+                t.start()
+                _wait_for(lambda: inflight() == 1, "the slow job to take the only slot")
+                r = c.post("/v1/score", json={"id": "small", "text": SEEDS[SEED_IDS[4]]})
+                assert "r" not in slow and inflight() == 1  # answered while the slot is busy
+                assert r.status_code == 503, r.text  # old code: 200 after the slow job (or 504)
+                err = r.json()["error"]
+                assert err["code"] == "overloaded" and int(r.headers["retry-after"]) >= 1
+                if round_ == "expected":  # the pool has timed one big job: no waiting now
+                    assert "expected wait" in err["reason"], err["reason"]
+                t.join(120)
+                assert slow["r"].status_code == 200
+            after = c.get("/metrics").text
+            assert metric(after, "farmscore_rejected_total", reason="overloaded") == 2
+            assert metric(after, "farmscore_rejected_total", reason="timeout") == 0
+
     def test_full_pool_is_503_and_slow_scoring_is_504(self):
         app = create_app(settings(max_inflight=1, max_queue=0, timeout_s=0.3, retry_after_s=2,
                                   max_text_chars=2_000_000, max_body_bytes=8_000_000))

@@ -99,3 +99,8 @@ def test_a_boolean_id_is_refused():
             assert r.status_code == 422 and r.json()["error"]["field"] == "id"
         r = c.post("/v1/score", json={"pages": [{"id": True, "text": "x y z"}, {"id": 2, "text": "a b c"}]})
         assert [x.get("error", {}).get("field") for x in r.json()["results"]] == ["pages[0].id", None]
+        # NaN (and Infinity) are not JSON: the whole body is refused with a reason
+        for raw in (b'{"id": NaN, "text": "A short page."}', b'{"id": Infinity, "text": "A page."}',
+                    b'{"pages": [{"id": NaN, "text": "A short page."}]}'):
+            r = c.post("/v1/score", content=raw, headers={"Content-Type": "application/json"})
+            assert r.status_code == 400 and r.json()["error"]["code"] == "json", r.text

@@ -174,3 +174,49 @@ def test_resuming_an_add_counts_known_pages_as_duplicates(tmp_path):
         res = idx.add([changed], strict=False)
         assert res.added == 0 and "different text" in res.errors[0][1]
         assert len(idx) == 300
+
+
+@pytest.mark.parametrize("backend", ["local", "redis"])
+def test_resuming_index_add_fingerprints_only_the_new_pages(tmp_path, monkeypatch, backend):
+    """``farmscore index add`` run again over a file it was interrupted in: the pages
+    already indexed take the skip path (counted as duplicates, never fingerprinted, which
+    is ~90 % of an add); only the new ones are fingerprinted. Counted, not timed."""
+    import argparse
+    import io
+
+    from farmscore.commands.index import run_add
+    from originality.index import Index
+
+    fingerprinted: list[int] = []
+    real = Index._fingerprint_all
+
+    def counting(self, docs):
+        fingerprinted.append(len(docs))
+        return real(self, docs)
+
+    monkeypatch.setattr(Index, "_fingerprint_all", counting)
+    if backend == "local":
+        loc = str(tmp_path / "idx")
+    else:
+        _redis()
+        loc = f"{REDIS}?prefix=farmscore-test:{uuid.uuid4().hex}"
+    pages = _pages(300, seed=13)
+    part, whole = tmp_path / "part.jsonl", tmp_path / "whole.jsonl"
+    part.write_text("".join(json.dumps(p) + "\n" for p in pages[:200]))
+    whole.write_text("".join(json.dumps(p) + "\n" for p in pages))
+    try:
+        err = io.StringIO()
+        assert run_add(argparse.Namespace(index=loc, jsonl=str(part), batch=100), err) == 0
+        assert sum(fingerprinted) == 200
+        fingerprinted.clear()
+        err = io.StringIO()
+        assert run_add(argparse.Namespace(index=loc, jsonl=str(whole), batch=100), err) == 0
+        assert "added 100, skipped duplicates 200" in err.getvalue()
+        assert sum(fingerprinted) == 100  # old code: 300 (every known page fingerprinted again)
+        with open_index(loc, create=False) as idx:
+            assert len(idx) == 300
+    finally:
+        if backend == "redis":
+            from originality.store import RedisStore
+
+            RedisStore(loc).drop()

@@ -13,7 +13,7 @@ from scoring.score import build_scorer
 
 FAMILY_OF = {"dup_": "duplication", "tail_": "clickbait", "title_": "clickbait", "bp_": "boilerplate",
              "tpl_": "template_headings", "fs_": "foreign_script", "ts_": "textstats",
-             "spin_": "spinning", "orig_": "originality"}
+             "spin_": "spinning", "orig_": "originality", "out_": "clean_outliers"}
 
 
 def family(feature: str) -> str:
@@ -173,3 +173,23 @@ def test_short_clean_pages_are_not_farms(clean_originals, shared_data):
     for name, texts in (("wire items", wire), ("openings", openings)):
         farm = sum(scorer.score(t)["verdict"] == "farm" for t in texts)
         assert farm <= 0.04 * len(texts), (name, farm, len(texts))
+
+
+def test_explanations_name_schema_features_and_keep_the_total(model, seeds):
+    """The clean-outlier columns' contributions are folded onto the signals they summarise:
+    every contribution still adds up to the head's raw log-odds, and a seed whose tail is
+    far outside clean pages is explained by its tail and duplication features, not by an
+    anonymous outlier column."""
+    from scoring.score import build_scorer
+
+    scorer = build_scorer()
+    feats = scorer.pipeline.run(seeds["000"]).features
+    wide = ModelScorer(top_k=10_000).load()
+    expl = wide.explain(feats)
+    x = wide.inputs(wide._matrix([feats]))
+    for h in HEADS:
+        log_odds = float(wide.boosters[h].predict(x, raw_score=True)[0])
+        total = sum(expl[h].values())  # (each value rounded to 4 decimals)
+        assert total == pytest.approx(log_odds, abs=0.02)
+        named = [k for k, v in expl[h].items() if v > 0 and k.startswith("out_")]
+        assert not named, f"{h}: outlier columns left unnamed: {named}"

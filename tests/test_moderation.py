@@ -53,7 +53,7 @@ def test_migration_reaches_head_and_matches_the_tables(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert current_revision(engine) == "0001_initial"
+    assert current_revision(engine) == "0002_sessions"
     migrate(engine)  # a second upgrade is a no-op, as on every server start
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
@@ -488,7 +488,8 @@ def test_queue_shows_distinguishable_risk_and_explains_its_numbers(app_client, d
     legend = html.split('id="legend"', 1)[1].split("</dl>", 1)[0]
     for term in ("risk", "priority", "originality", "quality"):
         assert f"<dt>{term}</dt>" in legend, term
-    review = client.get("/review").text
+    q.claim_next("alice")
+    review = client.get("/review").text  # the item alice holds
     assert 'id="legend"' in review
 
 
@@ -502,7 +503,8 @@ def test_technique_boxes_have_no_duplicates_and_a_key_each(app_client, demo_reco
     rec = dict(demo_records[1])  # seed 001: spun, and copied from its source
     rec["signals"] = {**rec["signals"], "spinning": 0.9, "copied": 0.9}
     q.enqueue(rec)
-    html = client.get("/review").text
+    q.claim_next("alice")
+    html = client.get("/review").text  # the item alice holds, with its technique boxes
     boxes = re.findall(r'<input type="checkbox" name="technique" value="([^"]+)" data-key="([^"]+)"', html)
     names = [n for n, _ in boxes]
     keys = [k for _, k in boxes]

@@ -92,6 +92,9 @@ def test_sign_in_triage_by_keyboard_undo_log_and_export(browser, site):
     page.fill("#password", PASSWORD)
     page.click("#signin")
     page.wait_for_url("**/queue/review")
+    assert page.locator("#unclaimed").is_visible()  # a GET claims nothing
+    assert q.counts()["claimed"] == 0
+    page.keyboard.press("Enter")  # the claim form's button has the focus: POST /review
 
     first = _review_item(page)
     assert page.locator("#article mark").count() > 0  # evidence highlighted
@@ -164,6 +167,7 @@ def test_script_in_a_page_renders_as_text(browser, site):
     page.click("#signin")
     page.wait_for_url("**/queue/")
     page.goto(f"{base}/review")
+    page.click("#claim-next")
     assert _review_item(page) == "<script>alert(3)</script>"
     assert page.locator("#article").text_content() == text
     assert page.locator("#article mark.ev-pasted_twice").text_content() == "<script>alert(1)</script>"

@@ -123,16 +123,43 @@ def test_shipped_derivation_model_is_json_and_tells_the_two_apart():
     from farmscore.config import models_dir
 
     spec = json.loads((models_dir() / "provenance.json").read_text())
-    assert spec["features"] == list(DERIVATION_FEATURES) and spec["methods"] == ["paraphrase"]
+    assert spec["features"] == list(DERIVATION_FEATURES)
+    assert spec["methods"] == ["paraphrase", "spin"]
     model = DerivationModel.load()
     src = _sets(SOURCE)
     retold = fingerprint(RETOLD, keep_positions=True)
     other = fingerprint(OTHER, keep_positions=True)
     assert model.derived(retold, src, score(retold, src), "paraphrase")
     assert not model.derived(other, src, score(other, src), "paraphrase")
-    assert model.derived(other, src, score(other, src), "spin")  # spins are not gated
+    strong = Scores(immutables=0.9, immutables_shared=30)  # a spin of the whole article
+    assert model.derived(other, src, strong, "spin")  # strong spins are not gated
     with pytest.raises(ValueError, match="refit"):
         DerivationModel({**spec, "features": spec["features"][:-1]})
+
+
+def test_weak_spins_are_gated_like_paraphrases():
+    """A same-event article sharing one background paragraph matches its sibling as a weak
+    spin (dev: containment 0.20-0.28, 35-87 shared immutable shingles); a spinner's rewrite
+    of a whole article keeps a high containment or many shingles (seeds 001, 004: 0.27 with
+    134 and 136)."""
+    model = DerivationModel.load()
+    clear, least = model.spin["clear"], model.spin["min_shared"]
+    assert 0.28 < clear <= 0.46 and 87 < least <= 134
+    assert model.weak_spin(Scores(immutables=0.25, immutables_shared=60))
+    assert not model.weak_spin(Scores(immutables=0.27, immutables_shared=134))
+    assert not model.weak_spin(Scores(immutables=0.5, immutables_shared=30))
+    src = _sets(SOURCE)
+    other = fingerprint(OTHER, keep_positions=True)
+    retold = fingerprint(RETOLD, keep_positions=True)
+    s_other, s_retold = score(other, src), score(retold, src)
+    for s in (s_other, s_retold):  # the same page scores, matched as a weak spin
+        s.immutables, s.immutables_shared = 0.25, 60
+    assert not model.derived(other, src, s_other, "spin")  # another article: dropped
+    assert model.derived(retold, src, s_retold, "spin")  # a retelling passes the decision
+    # a model file from before the gate leaves spins alone
+    spec = json.loads(json.dumps(model.spec))
+    spec.pop("spin")
+    assert DerivationModel(spec).derived(other, src, s_other, "spin")
 
 
 def test_figures_route_of_the_model():
@@ -153,6 +180,39 @@ def test_index_without_derivation_model_keeps_every_candidate(tmp_path):
         assert {c.method for c in loose.candidates(OTHER)} <= {"spin", "paraphrase"}
         assert len(loose.query(OTHER)) >= len(strict.query(OTHER))
         assert [m.id for m in strict.query(RETOLD)] == ["src"]
+
+
+# ---- retrieval: a rephrasing that keeps only its source's vocabulary ------------------------
+FARM_SOURCE = (
+    "Soybean growers across the prairie welcomed the tariff reprieve on Tuesday, saying the "
+    "temporary suspension of retaliatory duties would revive shipments stalled since spring. "
+    "Elevator operators reported that barges idled along the river could be loaded within days. "
+    "Agronomists cautioned that fertiliser costs and drought had already squeezed harvests, and "
+    "that farmers remained wary of another reversal before the autumn planting decisions. "
+    "Commodity brokers said futures climbed sharply as exporters rushed to book cargoes, while "
+    "lenders signalled they might extend credit lines that had tightened during the dispute.")
+FARM_REPHRASED = (
+    "Farmers who grow soybeans on the prairie are relieved: the reprieve from tariffs means "
+    "retaliatory duties are suspended, and shipments that stalled in spring may revive. "
+    "Barges sitting idle on the river could soon be loaded, elevator operators say. Still, "
+    "agronomists warn that drought and fertiliser bills squeezed the harvest, and growers are "
+    "wary of a reversal ahead of autumn planting. Futures climbed, brokers noted, as exporters "
+    "booked cargoes and lenders weighed extending credit lines.")
+
+
+def test_a_rephrasing_that_keeps_only_the_vocabulary_retrieves_its_source(locations):  # noqa: F811
+    """No shared word shingle, immutable shingle or fact pair: only the source's terms
+    (stemmed rare content words) connect the two, and the term keys find it."""
+    page = fingerprint(FARM_REPHRASED, keep_positions=True)
+    src = fingerprint(FARM_SOURCE)
+    assert not set(page.immutables.tolist()) & set(src.immutables.tolist())
+    assert not set(page.shingles.tolist()) & set(src.shingles.tolist()) and not len(page.pairs)
+    with open_index(locations.new(), derivation=None) as index:
+        index.add([{"id": "src", "text": FARM_SOURCE}, {"id": "other", "text": OTHER}])
+        got = [r.id for r in index.store.pages(index._candidates(page, set()))]
+        assert got == ["src"]
+        assert "src" not in [r.id for r in index.store.pages(
+            index._candidates(fingerprint(OTHER, keep_positions=True), set()))]
 
 
 # ---- dates ------------------------------------------------------------------------------------
@@ -253,10 +313,11 @@ def test_same_event_set_is_real_and_split_by_event(same_event_figures):
 
 @pytest.mark.data
 def test_false_source_floor(same_event_figures):
-    """Measured 2.0 % (7 of 342) on the test events; 9.4 % before issue 15. Target 1 %: not
-    met (5 of the 7 are spin matches, which the derivation check does not gate)."""
+    """Measured 0.6 % (2 of 342, both paraphrase) on the test events since the weak-spin
+    gate; 2.0 % (7, 5 of them weak spins) before it, 9.4 % before issue 15. Target 1 %."""
     res, _ = same_event_figures
-    assert _share(res["false_source"]) <= 0.03
+    assert _share(res["false_source"]) <= 0.01
+    assert res["false_methods"]["spin"] == 0  # no sibling named as a weak spin
 
 
 @pytest.mark.data
@@ -269,8 +330,16 @@ def test_right_source_floor(same_event_figures, kind):
 
 @pytest.mark.data
 def test_gpt_rephrasings_floor(same_event_figures):
-    """Measured 29 of 58 = 50.0 % source@1 (58.6 % before issue 15). Target 0.80: not met;
-    10 of the misses are rephrasings whose source is never a candidate, the rest are
-    dropped by the derivation check's threshold."""
+    """Measured 34 of 58 = 58.6 % source@1 (50.0 % before the term keys, 58.6 % before issue
+    15). Target 0.80: not met; what is lost now is the decision (4 sources fail every
+    method's threshold, 20 are dropped by the derivation check), not retrieval."""
     res, _ = same_event_figures
-    assert _share(res["gpt"]) >= 0.45
+    assert _share(res["gpt"]) >= 0.55
+
+
+@pytest.mark.data
+def test_gpt_rephrasings_sources_are_retrieved(same_event_figures):
+    """Measured 58 of 58 with the term keys; 45 of 58 without them (MinHash bands, sampled
+    immutables and fact pairs miss short summaries that keep few nearby names)."""
+    res, _ = same_event_figures
+    assert _share(res["gpt_retrieved"]) >= 0.95

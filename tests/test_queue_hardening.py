@@ -130,7 +130,9 @@ def test_a_poisoned_source_never_breaks_review(client, app, why, source):
     assert src.get("similarity") is None or isinstance(src["similarity"], float)
     assert all(isinstance(m["text"], str) for m in src.get("matched", []))
     assert client.get(f"/items/{res.item_id}").status_code == 200
-    assert client.get("/review").status_code == 200
+    assert client.post("/api/claim", json={}).json()["item"]["id"] == res.item_id
+    r = client.get("/review")
+    assert r.status_code == 200 and 'data-lease="' in r.text
 
 
 def test_records_already_stored_poisoned_still_render(client, app):
@@ -152,9 +154,12 @@ def test_records_already_stored_poisoned_still_render(client, app):
         r = client.get(f"/items/{item_id}")
         assert r.status_code == 200, r.text[:300]
         assert client.get(f"/api/items/{item_id}").status_code == 200
-    for _ in ids:
+    for _ in ids:  # each drawn in turn on the review page
+        held = client.post("/api/claim", json={}).json()["item"]
         r = client.get("/review")
-        assert r.status_code == 200, r.text[:300]
+        assert r.status_code == 200 and f'data-item-id="{held["id"]}"' in r.text, r.text[:300]
+        client.post(f"/api/items/{held['id']}/decision",
+                    json={"action": "skip", "lease_token": held["lease_token"]})
 
 
 @pytest.mark.parametrize("field,value", [("verdict", "x" * 100), ("verdict", 7),
@@ -335,3 +340,98 @@ def test_sign_in_and_out_forms_from_another_site_are_refused(client):
     assert r.status_code == 303
     assert client.post("/logout", headers={"Origin": "http://testserver"},
                        follow_redirects=False).status_code == 303
+
+
+# ---- hardening: ids true / NaN are refused by the queue's API ---------------------------------
+@pytest.mark.parametrize("body", [
+    b'{"id": true, "text": "A page offered with a boolean for an id."}',
+    b'{"id": false, "text": "A page offered with a boolean for an id."}',
+    b'{"id": NaN, "text": "A page offered with NaN for an id."}',
+    b'{"id": "", "text": "A page offered with an empty id."}',
+    b'{"id": {"x": 1}, "text": "A page offered with an object for an id."}',
+])
+def test_ids_true_and_nan_are_refused_when_offering_a_text(client, app, body):
+    """Old code: ``str(True)`` became the page id "True" (the page was scored and queued)."""
+    _login(client)
+    r = client.post("/api/items", content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:300])
+    detail = r.json()["detail"]
+    assert "'id'" in detail or "malformed JSON" in detail  # NaN is not JSON at all
+    assert app.state.queue.counts()["pending"] == 0
+
+
+def test_ids_true_and_nan_are_refused_in_a_scored_record(client, app):
+    _login(client)
+    for pid in (True, float("nan")):
+        rec = record("x")
+        rec["id"] = pid
+        raw = json.dumps({"record": rec}).encode()  # json writes NaN, which is not JSON
+        r = client.post("/api/items", content=raw, headers={"Content-Type": "application/json"})
+        assert 400 <= r.status_code < 500, (pid, r.status_code, r.text[:300])
+    assert app.state.queue.counts()["pending"] == 0
+
+
+# ---- hardening: a session ends at sign-out (form and API), not only its cookie ---------------
+def test_a_session_ends_at_sign_out(client, app):
+    """Old code: sign-out only cleared the cookie, and the signed token (a copied cookie, a
+    script's Bearer token) went on working for 12 hours."""
+    r = client.post("/login", data={"name": "alice", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303
+    cookie = client.cookies.get("farmscore_queue_session")
+    as_cookie = {"Cookie": f"farmscore_queue_session={cookie}"}
+    as_bearer = {"Authorization": f"Bearer {cookie}"}
+    other = client.post("/api/login", json={"name": "alice", "password": PASSWORD}).json()["token"]
+    client.cookies.clear()
+    assert client.get("/api/me", headers=as_bearer).status_code == 200
+    assert client.post("/logout", headers=as_cookie, follow_redirects=False).status_code == 303
+    assert client.get("/api/me", headers=as_bearer).status_code == 401
+    assert client.get("/", headers=as_cookie, follow_redirects=False).status_code == 303  # to login
+    # another session of the same moderator lives on until it signs out through the API
+    bearer = {"Authorization": f"Bearer {other}"}
+    assert client.get("/api/me", headers=bearer).status_code == 200
+    assert client.post("/api/logout", headers=bearer).status_code == 200
+    assert client.get("/api/me", headers=bearer).status_code == 401
+    assert client.post("/api/logout", headers=bearer).status_code == 401
+
+
+# ---- hardening: GET /review claims nothing; claiming is a POST with a CSRF token ------------
+def _csrf(html: str) -> str:
+    import re
+
+    m = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+    assert m, "the page carries a CSRF token in its claim form"
+    return m.group(1)
+
+
+def test_get_review_claims_nothing_and_claiming_is_a_csrf_checked_post(client, app):
+    """Old code: every GET /review (a prefetch, a link preview, a crawler following the
+    link, a page elsewhere loading it in an <img>) leased an item for 10 minutes."""
+    q: ModerationQueue = app.state.queue
+    item_id = q.enqueue(record("p1")).item_id
+    client.post("/login", data={"name": "alice", "password": PASSWORD}, follow_redirects=False)
+    for _ in range(3):
+        r = client.get("/review")
+        assert r.status_code == 200
+        assert q.get_item(item_id)["claimed_by"] is None  # old code: "alice"
+    token = _csrf(r.text)
+    # a form posted without the token, with another session's token, or from another site
+    assert client.post("/review", data={"view": "priority"}, follow_redirects=False).status_code == 403
+    assert client.post("/review", data={"csrf": "0" * 64}, follow_redirects=False).status_code == 403
+    assert client.post("/review", data={"csrf": token}, headers={"Origin": "http://evil.example"},
+                       follow_redirects=False).status_code == 403
+    assert q.get_item(item_id)["claimed_by"] is None
+    r = client.post("/review", data={"csrf": token, "view": "priority"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/review")
+    assert q.get_item(item_id)["claimed_by"] == "alice"
+    r = client.get(r.headers["location"])
+    assert r.status_code == 200 and 'data-lease="' in r.text and "p1" in r.text
+    # nothing left: the redirect says so and the page shows it
+    q.decide("alice", item_id, q.get_item(item_id)["lease_token"], "approve")
+    r = client.post("/review", data={"csrf": token}, follow_redirects=True)
+    assert r.status_code == 200 and 'id="empty"' in r.text
+    # signed out, the same token claims nothing
+    q.enqueue(record("p2"))
+    client.post("/logout", follow_redirects=False)
+    r = client.post("/review", data={"csrf": token}, follow_redirects=False)
+    assert r.status_code in (303, 403) and "/login" in r.headers.get("location", "/login")
+    assert q.counts()["claimed"] == 0

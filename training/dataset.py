@@ -50,7 +50,8 @@ WORK_DIR = REPO_ROOT / ".cache" / "farmscore-train"
 #: 11: real chrome (training.web_pages): clean pages with ordinary site chrome, real web
 #: pages as clean pages, half of the tails / disclaimers / comment forms from real sites,
 #: all split by host; pages record their material families.
-DATASET_VERSION = 11
+#: 12: farm pages carry ordinary site chrome as often as clean pages do.
+DATASET_VERSION = 12
 #: Share of indexed stories whose indexed text is an earlier, shorter version.
 EARLIER_VERSION_SHARE = 0.3
 

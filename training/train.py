@@ -31,11 +31,15 @@ import math
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from farmscore.config import models_dir
 from scoring.model import HEADS, MODEL_FILE, SCORE_DECIMALS
+
+if TYPE_CHECKING:
+    from scoring.outliers import CleanOutliers
 
 TARGETS = {"quality": "quality_bad", "originality": "unoriginal"}
 PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 20,
@@ -65,19 +69,45 @@ HELD_OUT_FAMILIES = ("spinner:distributional",)
 #: discounted spinning on a page whose source is unknown), and spinning by its rates per 100
 #: words, not ``spin_phrase_count``, a count that grows with the page (real web pages, long
 #: and clean, have the most flagged phrases).
-HEAD_EXCLUDED: dict[str, tuple[str, ...]] = {"originality": ("bp_ml_",),
+#: The clean-outlier summaries (``scoring.outliers``) are the quality head's alone: they
+#: describe the page, not its relation to a source. Given them too, the originality head
+#: called 8 of 150 short Reuters wire items copies (on type-token ratio and compression,
+#: the "short means copied" shortcut of model 1.6.0) against 2 without, and held-out
+#: families gained nothing from it (``farmscore evaluate --leave-out``, README).
+HEAD_EXCLUDED: dict[str, tuple[str, ...]] = {"originality": ("bp_ml_", "out_"),
                                               "quality": ("spin_phrase_count", "orig_")}
 
 
-def head_params(head: str) -> dict:
-    """``PARAMS`` with the head's excluded features given no split gain."""
+def model_names() -> list[str]:
+    """The heads' input columns: the feature schema, then the clean-outlier summaries."""
     from features.schema import current_schema
+    from scoring.outliers import derived_names
 
-    names = current_schema().names
+    return list(current_schema().names) + derived_names()
+
+
+def head_params(head: str, names: list[str] | None = None) -> dict:
+    """``PARAMS`` with the head's excluded features (of ``names``, default
+    :func:`model_names`) given no split gain."""
+    names = names or model_names()
+    params = dict(PARAMS)
     excluded = HEAD_EXCLUDED.get(head, ())
-    if not excluded:
-        return PARAMS
-    return {**PARAMS, "feature_contri": [0.0 if n.startswith(excluded) else 1.0 for n in names]}
+    if excluded:
+        params["feature_contri"] = [0.0 if n.startswith(excluded) else 1.0 for n in names]
+    return params
+
+
+def with_outliers(data: dict) -> tuple[dict, "CleanOutliers"]:
+    """Every split's rows with the clean-outlier columns appended, fitted on the training
+    split's clean pages (hard negatives with real chrome included: chrome alone is not an
+    outlier)."""
+    from features.schema import current_schema
+    from scoring.outliers import CleanOutliers
+
+    tr = data["train"]
+    clean = np.array([not p["techniques"] for p in tr["pages"]])
+    out = CleanOutliers(current_schema().names).fit(tr["x"][clean])
+    return {s: {**d, "x": out.transform(d["x"])} for s, d in data.items()}, out
 
 
 def without_families(data: dict, families: tuple[str, ...], splits=("train", "calib")) -> dict:
@@ -128,10 +158,8 @@ def train_heads(data: dict, progress: bool = True) -> tuple[dict, dict]:
     """Fitted boosters and the spec (calibration, thresholds) for :class:`ModelScorer`."""
     import lightgbm as lgb
 
-    from features.schema import current_schema
-
-    names = list(current_schema().names)
     tr, ca = data["train"], data["calib"]
+    names = model_names()[: tr["x"].shape[1]]  # without the outlier columns if not added
     es_mask = halves(ca["pages"])
     boosters, heads = {}, {}
     for head in HEADS:
@@ -142,7 +170,7 @@ def train_heads(data: dict, progress: bool = True) -> tuple[dict, dict]:
         callbacks = [lgb.early_stopping(50, verbose=False)]
         if progress:
             callbacks.append(lgb.log_evaluation(100))
-        booster = lgb.train(head_params(head), dtrain, num_boost_round=2000, valid_sets=[dvalid],
+        booster = lgb.train(head_params(head, names), dtrain, num_boost_round=2000, valid_sets=[dvalid],
                             valid_names=["early_stopping"], callbacks=callbacks)
         raw = booster.predict(ca["x"][~es_mask], num_threads=2)
         boosters[head] = booster
@@ -172,7 +200,8 @@ def out_of_fold_clean(data: dict, heads: dict, folds: int = OOF_FOLDS,
     for k in range(folds):
         fit, held = fold != k, (fold == k) & clean
         for h in HEADS:
-            booster = lgb.train(head_params(h), lgb.Dataset(tr["x"][fit], y[h][fit]),
+            names = model_names()[: tr["x"].shape[1]]
+            booster = lgb.train(head_params(h, names), lgb.Dataset(tr["x"][fit], y[h][fit]),
                                 num_boost_round=max(1, heads[h]["best_iteration"]))
             out[h].append(booster.predict(tr["x"][held], num_threads=2))
         if progress:
@@ -262,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--version", default=None, help="model version (default: date and time)")
     ap.add_argument("--labels", type=Path, nargs="*", default=[],
                     help="moderator decisions (`farmscore queue export` files) to train on too")
+    ap.add_argument("--no-outliers", action="store_true",
+                    help="without the clean-outlier columns (model 1.9.0's inputs; an ablation)")
     args = ap.parse_args(argv)
     from features.schema import current_schema
     from training.dataset import build_dataset
@@ -270,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     data = without_families(build_dataset(), HELD_OUT_FAMILIES)
     if args.labels:
         data = add_decisions(data, args.labels)
+    outliers = None
+    if not args.no_outliers:
+        data, outliers = with_outliers(data)
     t_data = time.time() - t0
     boosters, heads = train_heads(data)
     spec = {
@@ -278,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         "schema": {"version": current_schema().version, "hash": current_schema().hash,
                    "names": list(current_schema().names)},
         "heads": heads,
+        **({"derived": {"names": model_names()[len(current_schema().names):],
+                        "outliers": outliers.to_json()}} if outliers else {}),
         "params": PARAMS,
         "excluded_features": {h: list(p) for h, p in HEAD_EXCLUDED.items()},
         "data": {s: len(d["pages"]) for s, d in data.items()},

@@ -88,13 +88,21 @@ def run_migrate(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from moderation.app import create_queue_app
+    from moderation import app as queue_app
     from scoring.score import build_scorer
+    from serving.settings import Settings
+    from serving.tcp import uvicorn_options
 
+    try:
+        Settings.from_env()  # the limits shared with the API (body, header time, keep-alive)
+    except ValueError as exc:
+        print(f"farmscore queue serve: {exc}", file=sys.stderr)
+        return 2
     sock = bind(args.host, args.port)  # a busy port is one line, before anything else
-    app = create_queue_app(args.db, risk_threshold=args.risk, lease_seconds=args.lease_seconds,
-                           scorer_factory=lambda: build_scorer(index=args.index))
-    config = uvicorn.Config(app, host=args.host, port=args.port, root_path=args.root_path)
+    app = queue_app.create_queue_app(args.db, risk_threshold=args.risk, lease_seconds=args.lease_seconds,
+                                     scorer_factory=lambda: build_scorer(index=args.index))
+    config = uvicorn.Config(app, host=args.host, port=args.port, root_path=args.root_path,
+                            **uvicorn_options())
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 

@@ -57,11 +57,11 @@ def run_serve(args: argparse.Namespace) -> int:
         tmp = tempfile.mkdtemp(prefix="farmscore-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tmp
     try:
-        from serving.tcp import PROTOCOL
+        from serving.tcp import uvicorn_options
 
         uvicorn.run("serving.app:app", host=args.host, port=args.port, workers=args.workers,
                     log_level=args.log_level, access_log=not args.no_access_log,
-                    http=PROTOCOL)
+                    **uvicorn_options())
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

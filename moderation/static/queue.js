@@ -41,9 +41,21 @@
     return data;
   }
 
-  function next(msg) {
+  // After a decision: claim the next item (a JSON POST: GET /review claims nothing), then
+  // show it; when there is none, the review page says so.
+  async function next(msg) {
     if (msg) sessionStorage.setItem("fsq-flash", msg);
-    window.location.assign(review ? review.dataset.next : base + "/review");
+    let url = review ? review.dataset.next : base + "/review";
+    try {
+      const got = await api("/claim", {
+        view: (review && review.dataset.view) || "priority",
+        technique: (review && review.dataset.technique) || null,
+      });
+      if (!got || !got.item) url += (url.indexOf("?") >= 0 ? "&" : "?") + "empty=1";
+    } catch (e) {
+      // shown on the review page, which offers to claim again
+    }
+    window.location.assign(url);
   }
 
   function checkedTechniques() {
