@@ -7,7 +7,8 @@
 
 Exit status: 0 when every input was scored, 1 when some input was refused (its record
 carries an ``error``; the output is still complete, one record per input), 2 on usage
-errors.
+errors and on any error that stops a command (one line on stderr saying what and how to
+fix it; ``FARMSCORE_DEBUG=1`` shows the traceback instead).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from farmscore import __version__
+from farmscore.args import CliError, Parser
 from farmscore.output import dumps, format_table, want_table
-from features.document import DEFAULT_MAX_CHARS, InputError
+from features.base import DEFAULT_MAX_CHARS
 
 
 def _scorer(args):
@@ -37,6 +39,7 @@ def _read_file(path: str) -> bytes:
 
 # ---- features ------------------------------------------------------------------------
 def cmd_features(args) -> int:
+    from features.document import InputError
     from features.pipeline import FeaturePipeline
 
     pipe = FeaturePipeline(max_chars=args.max_chars)
@@ -54,6 +57,8 @@ def cmd_features(args) -> int:
 
 
 def _error(exc: Exception) -> dict:
+    from features.document import InputError
+
     if isinstance(exc, InputError):
         return exc.to_dict()
     return {"code": "io", "reason": str(exc)}
@@ -88,12 +93,13 @@ def iter_jsonl(stream: Iterator[bytes | str]) -> Iterator[tuple[int, object, obj
 
 
 def cmd_score(args) -> int:
-    scorer = _scorer(args)
     if args.jsonl:
-        return _score_jsonl(args, scorer)
+        return _score_jsonl(args)
     if not args.files:
-        print("farmscore score: give FILE... or --jsonl IN", file=sys.stderr)
-        return 2
+        raise CliError("give FILE... or --jsonl IN (see farmscore score --help)")
+    from features.document import InputError
+
+    scorer = _scorer(args)
     records = []
     for path in args.files:
         try:
@@ -111,26 +117,74 @@ def cmd_score(args) -> int:
     return 1 if any("error" in r for r in records) else 0
 
 
-def _score_jsonl(args, scorer) -> int:
+def _score_jsonl(args) -> int:
+    # the input, the output and the index are opened before anything is written, so a
+    # wrong path stops the run with one line and leaves no output file behind
     src = sys.stdin if args.jsonl == "-" else open(args.jsonl, "rb")
-    out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
+    try:
+        t_start = time.perf_counter()
+        scorer = _scorer(args)
+        out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
+    except BaseException:
+        if src is not sys.stdin:
+            src.close()
+        raise
+    bar = _progress_bar(args, None if src is sys.stdin else _count_lines(args.jsonl))
     n = errors = 0
-    t0 = time.perf_counter()
+    t_first = None  # when the first record was out: the models and tables are loaded lazily
     try:
         for _line, pid, text, err in iter_jsonl(_safe_lines(src)):
             rec = {"id": pid, "error": err} if err else scorer.score_or_error(text, pid, args.features, args.explain)
             errors += "error" in rec
             n += 1
             out.write(dumps(rec) + "\n")
+            if t_first is None:
+                t_first = time.perf_counter()
+            if bar is not None:
+                bar.update()
     finally:
+        if bar is not None:
+            bar.close()
         if out is not sys.stdout:
             out.close()
         if src is not sys.stdin:
             src.close()
-    dt = time.perf_counter() - t0
-    print(f"farmscore: {n} records, {errors} refused, {n / dt if dt else 0:.0f} pages/s",
-          file=sys.stderr)
+    print(f"farmscore: {n} records, {errors} refused, {_rate(n, t_start, t_first)}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _rate(n: int, t_start: float, t_first: float | None) -> str:
+    """The scoring rate over the records after the first, and the start-up (loading the
+    model and tables, and the first record) apart: counted together, a 4-line file read
+    "1 pages/s" when the scorer does hundreds."""
+    now = time.perf_counter()
+    if t_first is None:
+        return f"start-up {now - t_start:.1f} s"
+    startup = f"start-up {t_first - t_start:.1f} s"
+    if n < 2 or now <= t_first:
+        return f"{startup}, too few records for a rate"
+    return f"{(n - 1) / (now - t_first):.0f} pages/s after {startup}"
+
+
+def _count_lines(path: str) -> int | None:
+    """Lines of a file, for the progress bar's total (a quick pass over its bytes)."""
+    try:
+        with open(path, "rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    except OSError:
+        return None
+
+
+def _progress_bar(args, total: int | None):
+    """A tqdm bar on stderr: with ``--progress``, or by default when stderr is a terminal
+    and the run lasts more than 2 s (so a short input prints no bar); none with
+    ``--no-progress``."""
+    if args.progress is False or (args.progress is None and not sys.stderr.isatty()):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=" pages", file=sys.stderr, dynamic_ncols=True,
+                delay=0 if args.progress else 2, mininterval=0.5)
 
 
 def _safe_lines(stream) -> Iterator[bytes | str]:
@@ -151,7 +205,7 @@ def cmd_schema(args) -> int:
 
 # ---- parser ----------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="farmscore", description="Content-farm and spam detector.")
+    p = Parser(prog="farmscore", description="Content-farm and spam detector.")
     p.add_argument("--version", action="version", version=f"farmscore {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -175,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--explain", action="store_true", help="include per-feature contributions")
     s.add_argument("--index", default=os.environ.get("FARMSCORE_INDEX"),
                    help="originality index: a path or redis:// URL (default $FARMSCORE_INDEX)")
+    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="--jsonl: a progress bar on stderr (default: when stderr is a terminal "
+                        "and the run lasts over 2 s)")
     s.add_argument("--rules", action="store_true",
                    help="score with the transparent rule baseline instead of the shipped model")
     s.set_defaults(func=cmd_score)
@@ -190,18 +247,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from originality.errors import IndexError_
-
+    """Run one command. Every error a command does not turn into records of its own is one
+    line on stderr (what, and what to do) with exit status 2: never a traceback
+    (``FARMSCORE_DEBUG=1`` shows it for a bug report)."""
     args = build_parser().parse_args(argv)
+    name = "farmscore " + " ".join(
+        v for v in (args.command, getattr(args, "index_action", None),
+                    getattr(args, "queue_action", None)) if v)
     try:
         return args.func(args)
-    except IndexError_ as exc:  # a corrupt, missing or foreign index: say so, no traceback
-        print(f"farmscore {args.command}: originality index: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # `farmscore score ... | head`
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one place errors become a line
+        if os.environ.get("FARMSCORE_DEBUG"):
+            raise
+        print(f"{name}: {describe_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def describe_error(exc: Exception) -> str:
+    """One line for an error that stopped a command: what failed and how to fix it."""
+    from originality.errors import IndexError_
+
+    if isinstance(exc, CliError):
+        return str(exc)
+    if isinstance(exc, IndexError_):  # a corrupt, missing or foreign index
+        return f"originality index: {exc} (build one with `farmscore index add`)"
+    if isinstance(exc, OSError):
+        what = f"{exc.filename}: " if exc.filename else ""
+        return f"{what}{exc.strerror or exc} (check the path and its permissions)"
+    if type(exc).__module__.startswith("sqlalchemy"):  # not imported here: `score` never needs it
+        orig = getattr(exc, "orig", None) or exc
+        first = (str(orig).splitlines() or [type(orig).__name__])[0][:300]
+        return f"the database cannot be used: {first} (check --db or $FARMSCORE_DB)"
+    first = (str(exc).splitlines() or [""])[0][:300]
+    return (f"unexpected {type(exc).__name__}: {first} "
+            "(a bug: please report it with the output of FARMSCORE_DEBUG=1)")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from features.document import Document
 
 
+#: Default refusal size (``--max-chars``): a news article is 2-20 KB; a megabyte is already
+#: 200 articles. Here, not in ``features.document``,
+#: so that the CLI's parser can show it without importing numba and the word tables.
+DEFAULT_MAX_CHARS = 1_000_000
+
+#: Evidence ``text`` is the span's text cut to this many characters (the README's contract:
+#: a span can be a whole copied article; its offsets say where it ends).
+EVIDENCE_TEXT_CHARS = 300
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """One piece of evidence: which signal, where, and why.

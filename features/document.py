@@ -20,10 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from features.base import DEFAULT_MAX_CHARS  # noqa: F401 - re-exported; defined there
 from features.word_table import CLASSES, LOWER, word_table
 
-#: Default refusal size. A news article is 2-20 KB; a megabyte is already 200 articles.
-DEFAULT_MAX_CHARS = 1_000_000
 
 WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 #: A line's visible text: its first to its last non-space character (``\s`` is exactly the

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from features.base import Extraction, Span
+from features.base import EVIDENCE_TEXT_CHARS, Extraction, Span
 from features.boilerplate import BoilerplateExtractor
 from features.clickbait import ClickbaitTailExtractor
 from features.document import DEFAULT_MAX_CHARS, Document
@@ -105,7 +105,7 @@ class FeaturePipeline:
         if source and doc.offset_map is not None:
             for m in source.get("matched", []):
                 m["start"], m["end"] = doc.to_original(m["start"], m["end"])
-                m["text"] = doc.text[m["start"]:m["end"]][:300]
+                m["text"] = doc.text[m["start"]:m["end"]][:EVIDENCE_TEXT_CHARS]
         return PageFeatures(features, [self._to_original(doc, s) for s in evidence], meta, doc)
 
     @staticmethod
@@ -113,4 +113,4 @@ class FeaturePipeline:
         if doc.offset_map is None:
             return span
         s, e = doc.to_original(span.start, span.end)
-        return Span(span.signal, s, e, doc.text[s:e][:300], span.detail)
+        return Span(span.signal, s, e, doc.text[s:e][:EVIDENCE_TEXT_CHARS], span.detail)

@@ -24,6 +24,7 @@ unhandled error is a complete 500 that keeps the connection usable (issue 19).
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -47,8 +48,14 @@ from moderation.service import (ACTIONS, DEFAULT_LEASE_SECONDS, VIEWS, Invalid, 
 from serving.limits import Admission, BodyLimitMiddleware, ErrorMiddleware, ParamGuardMiddleware
 
 HERE = Path(__file__).resolve().parent
-#: Techniques a moderator can name beyond the item's own signals (the simulator's names).
-EXTRA_TECHNIQUES = ("copy", "spun", "paraphrase", "rewrite", "other")
+#: Techniques a moderator can name beyond the item's own signals (which already name
+#: ``copied`` and ``spinning``: "copy" and "spun" were the same boxes twice).
+EXTRA_TECHNIQUES = ("paraphrase", "rewrite", "other")
+#: Older names of a signal's technique (decisions made before they were merged) -> its name.
+TECHNIQUE_ALIASES = {"copy": "copied", "spun": "spinning"}
+#: The key that toggles each technique box, in order: none of them decides (a, x, space,
+#: backspace, ?), so every box has a key, however many there are.
+TECHNIQUE_KEYS = "1234567890qwertyuiop"
 #: Evidence spans highlighted and listed on an item page; the rest are counted, not shown
 #: (a record with 12,000 spans is unreadable anyway, and each span costs page size).
 MAX_SPANS_SHOWN = 500
@@ -66,6 +73,18 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
 def _base(request: Request) -> str:
     """The URL prefix the app is served under ('' standalone, '/queue' when mounted)."""
     return (request.scope.get("root_path") or "").rstrip("/")
+
+
+def score_text(v) -> str:
+    """A score in [0, 1] with enough decimals to tell close ones apart: two in the middle,
+    and near 0 or 1 two significant digits of the distance to it (0.9997 and 0.9982 both
+    read 1.00 with two decimals: the demo's four farms looked alike). At most six."""
+    if v is None:
+        return "–"
+    v = float(v)
+    gap = min(v, 1.0 - v)
+    decimals = 2 if gap >= 0.01 or gap <= 0 else min(6, 1 - math.floor(math.log10(gap)))
+    return f"{v:.{decimals}f}"
 
 
 def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
@@ -106,7 +125,8 @@ def create_queue_app(db_url: str | None = None, scorer: Any = None, *,
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["evclass"] = css_class
-    env.filters["pct"] = lambda v: f"{float(v):.2f}" if v is not None else "–"
+    env.filters["pct"] = score_text
+    env.filters["prio"] = lambda v: f"{float(v):.3f}" if v is not None else "–"
 
     app = FastAPI(title="farmscore moderation queue", docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)
@@ -499,9 +519,10 @@ def _item_context(item: dict | None) -> dict:
     detected = set(item["techniques_detected"])
     src = item.get("source") if isinstance(item.get("source"), dict) else None
     if src:
-        detected.add("copy")
+        detected.add("copied")
     vocab = list(dict.fromkeys([*sorted(item["signals"] or {}), *EXTRA_TECHNIQUES]))
-    chosen = set(item.get("techniques") or []) or detected
+    chosen = {TECHNIQUE_ALIASES.get(t, t) for t in item.get("techniques") or []} or detected
+    vocab += [t for t in sorted(chosen) if t not in vocab]
     all_ev = item["evidence"] or []
     shown = sorted(all_ev, key=lambda ev: (ev["start"], ev["end"]))[:MAX_SPANS_SHOWN]
     evidence = []
@@ -514,7 +535,8 @@ def _item_context(item: dict | None) -> dict:
     return {"item": item, "signals": signals, "segments": segments(item["text"], shown),
             "evidence": evidence, "evidence_total": len(all_ev), "source": src,
             "source_segments": src_segs,
-            "vocab": [(t, t in chosen) for t in vocab], "actions": ACTIONS}
+            "vocab": [(t, t in chosen, TECHNIQUE_KEYS[i] if i < len(TECHNIQUE_KEYS) else "")
+                      for i, t in enumerate(vocab)], "actions": ACTIONS}
 
 
 class TooManyLogins(Exception):

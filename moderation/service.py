@@ -6,16 +6,22 @@ processes can share one database.
 
 Priority
 --------
-``risk = 1 - min(originality, quality)``. A page enters the queue when
+``risk = 1 - originality * quality``: the two scores are the model's calibrated
+probabilities that the page is its own work and that it is a clean article, so (taking the
+two heads as independent) risk is the probability that it is farm output on either count.
+Unlike ``1 - min(...)`` it uses both scores: the seeds, whose originality is at the model's
+floor (0.0003), had one risk of 0.9997 each and nothing to order them by. A page enters the queue when
 ``risk >= threshold`` (default 0.5, ``$FARMSCORE_QUEUE_RISK``). Its priority is::
 
-    uncertainty = 1 - |risk - threshold| / max(threshold, 1 - threshold)   # 1 at the threshold
-    priority    = w * uncertainty + (1 - w) * risk                          # w = 0.6 by default
+    uncertainty = 1 / (1 + |logit(risk) - logit(threshold)|)   # 1 at the threshold
+    priority    = w * uncertainty + (1 - w) * risk             # w = 0.6 by default
 
 so the pages the model is least sure about come first (a moderator's label teaches the
 model most there, and a wrong automatic decision is likeliest there), and among equally
-uncertain pages the riskier one wins. Priority is computed at enqueue time with the
-threshold of that moment.
+uncertain pages the riskier one wins. Closeness is measured in log-odds, where the model's
+confidence lives: a linear distance gave every page past risk 0.99 uncertainty 0 and one
+priority of 0.40, so the order among them was arbitrary. Priority is computed at enqueue
+time with the threshold of that moment.
 
 Claim and lease protocol
 ------------------------
@@ -92,15 +98,19 @@ def default_risk_threshold() -> float:
 
 
 def risk_of(originality: float, quality: float) -> float:
-    """How likely the page is farm output: the worse of its two scores, inverted."""
-    return 1.0 - min(originality, quality)
+    """How likely the page is farm output: 1 - P(original) * P(clean) (module docstring)."""
+    return 1.0 - originality * quality
 
 
 def priority_of(risk: float, threshold: float, weight: float = DEFAULT_UNCERTAINTY_WEIGHT) -> float:
     """See the module docstring: uncertainty (closeness to the threshold) mixed with risk."""
-    span = max(threshold, 1.0 - threshold) or 1.0
-    uncertainty = max(0.0, 1.0 - abs(risk - threshold) / span)
+    uncertainty = 1.0 / (1.0 + abs(_logit(risk) - _logit(threshold)))
     return round(weight * uncertainty + (1.0 - weight) * risk, 6)
+
+
+def _logit(p: float, eps: float = 1e-9) -> float:
+    p = min(max(p, eps), 1.0 - eps)
+    return math.log(p / (1.0 - p))
 
 
 def techniques_of(signals: dict[str, float]) -> dict[str, float]:

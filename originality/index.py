@@ -37,6 +37,7 @@ from functools import cached_property
 
 import numpy as np
 
+from features.base import EVIDENCE_TEXT_CHARS
 from features.document import Document, InputError
 from originality.dates import normalise_published as _normalise_date
 from originality.errors import (
@@ -624,12 +625,14 @@ def _div(n: np.ndarray, d) -> np.ndarray:
 
 
 def _evidence(doc: Document, fp: Fingerprint, ranges: list[tuple[int, int]]) -> list[dict]:
-    """The longest matched passages (at most 10), as char spans of ``doc.norm``, in order."""
+    """The longest matched passages (at most 10), as char spans of ``doc.norm``, in order;
+    their ``text`` cut to ``EVIDENCE_TEXT_CHARS`` like every evidence span (a passage can
+    be the whole source)."""
     top = sorted(ranges, key=lambda r: r[0] - r[1])[:_MAX_EVIDENCE]
     out = []
     for i, j in sorted(top):
         s, e = int(fp.tokens.starts[i]), int(fp.tokens.ends[j - 1])
-        out.append({"start": s, "end": e, "text": doc.norm[s:e]})
+        out.append({"start": s, "end": e, "text": doc.norm[s:e][:EVIDENCE_TEXT_CHARS]})
     return out
 
 

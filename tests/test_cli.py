@@ -134,3 +134,68 @@ def test_score_jsonl_accepts_html_like_the_api():
     assert recs[1]["error"]["code"] == "field" and "html" in recs[1]["error"]["reason"]
     assert "error" not in recs[2]
     assert p.returncode == 1  # one record was refused
+
+
+def _one_line_error(p: subprocess.CompletedProcess) -> str:
+    err = p.stderr.decode()
+    assert p.returncode == 2, (p.returncode, err)
+    assert b"Traceback" not in p.stderr and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("farmscore "), err
+    return err
+
+
+@pytest.mark.parametrize("argv,says", [
+    (["score", "--jsonl", "{tmp}/missing.jsonl"], "missing.jsonl"),
+    (["score", "--jsonl", "-", "-o", "{tmp}/no/such/dir/out.jsonl"], "out.jsonl"),
+    (["score", "--index", "{tmp}/no-index", SEEDS[0]], "no-index"),
+    (["queue", "export", "--db", "sqlite:///{tmp}/no/such/dir/q.db"], "database"),
+    (["serve", "--port", "70000"], "port"),
+    (["score", "--max-chars", "many", SEEDS[0]], "max-chars"),
+])
+def test_cli_errors_are_one_line_exit_2(tmp_path, argv, says):
+    """What went wrong and what to do, on one line, exit status 2; never a traceback."""
+    p = run(*[a.replace("{tmp}", str(tmp_path)) for a in argv], stdin=b"")
+    assert says in _one_line_error(p)
+
+
+def test_index_add_on_a_missing_input_leaves_no_index(tmp_path):
+    p = run("index", "add", "--jsonl", str(tmp_path / "missing.jsonl"), "--index", str(tmp_path / "idx"))
+    assert "missing.jsonl" in _one_line_error(p)
+    assert not (tmp_path / "idx").exists()
+
+
+def test_queue_import_of_a_missing_input_makes_no_database(tmp_path):
+    p = run("queue", "import", "--jsonl", str(tmp_path / "missing.jsonl"),
+            "--db", f"sqlite:///{tmp_path / 'q.db'}")
+    assert "missing.jsonl" in _one_line_error(p)
+    assert not (tmp_path / "q.db").exists()
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["schema", "--help"], ["index", "add", "--help"],
+                                  ["queue", "export", "--help"], ["score", "--help"]])
+def test_help_and_parsing_load_no_model_code(argv):
+    """`farmscore --help` and the parsing of every command import neither the feature
+    code (numba, the word tables) nor LightGBM / scikit-learn: those cost seconds and
+    hundreds of MB that a command which does not score should not pay."""
+    code = ("import sys\nfrom farmscore.cli import build_parser\n"
+            f"try:\n    build_parser().parse_args({argv!r})\nexcept SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in ('numba', 'lightgbm', 'sklearn', 'features.document', "
+            "'scoring.score', 'sqlalchemy', 'uvicorn') if m in sys.modules)\n"
+            "print('HEAVY', heavy, file=sys.stderr)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=REPO_ROOT, timeout=120)
+    assert b"HEAVY []" in p.stderr, p.stderr.decode()[-500:]
+
+
+def test_score_jsonl_progress_bar_and_rate_without_start_up(tmp_path):
+    """A long JSONL input shows a tqdm bar on stderr (forced here: stderr is not a
+    terminal) that knows the total, and the summary's pages/s leaves out start-up."""
+    text = open(SEEDS[4], encoding="utf-8").read()
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": text}) + "\n" for i in range(120)))
+    p = run("score", "--jsonl", str(src), "-o", str(tmp_path / "out.jsonl"), "--progress")
+    err = p.stderr.decode()
+    assert p.returncode == 0, err
+    assert "120/120" in err and "pages" in err
+    summary = err.strip().splitlines()[-1]
+    assert summary.startswith("farmscore: 120 records, 0 refused") and "start-up" in summary
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 120

@@ -107,7 +107,10 @@ def test_priority_puts_pages_near_the_threshold_first():
     assert risk_of(1.0, 0.3) == pytest.approx(0.7)
     # at the threshold: uncertainty 1 -> 0.6 + 0.4 * 0.5
     assert priority_of(0.5, 0.5) == pytest.approx(0.8)
-    assert priority_of(1.0, 0.5) == pytest.approx(0.4)
+    # far from it: 0.4 * risk plus a little uncertainty, which in log-odds never quite
+    # reaches 0, so pages past 0.99 still differ (issue 18)
+    assert 0.4 < priority_of(1.0, 0.5) < 0.45
+    assert priority_of(0.9997, 0.5) != priority_of(0.99993, 0.5)
     assert priority_of(0.55, 0.5) > priority_of(0.75, 0.5) > priority_of(0.99, 0.5)
 
 
@@ -443,3 +446,71 @@ def test_cli_add_user_import_and_export(db_url, tmp_path, seeds):  # noqa: F811
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(x["id"], x["label"], x["moderator"]) for x in rows] == [(it["page_id"], "farm", "carol")]
     assert _cli("add-user", "dave", "--password", "short", "--db", db_url).returncode == 2
+
+
+@pytest.fixture(scope="module")
+def demo_records(tmp_path_factory):
+    """The five seeds scored as the demo scores them: against an index of their source."""
+    from farmscore.seeds import seed_texts, source_record
+    from originality import open_index
+    from scoring.score import build_scorer
+
+    index = open_index(str(tmp_path_factory.mktemp("seedidx") / "idx"), create=True)
+    index.add([source_record()])
+    s = build_scorer(index=index)
+    recs = [{**s.score(t, f"seed-{n}"), "text": t} for n, t in seed_texts().items()]
+    index.close()
+    return recs
+
+
+def _cells(html: str, column: int) -> list[str]:
+    import re
+
+    body = html.split('<table class="items" id="items">', 1)[1].split("<tbody>", 1)[1]
+    body = body.split("</tbody>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    return [re.findall(r"<td>(.*?)</td>", r, flags=re.S)[column].strip() for r in rows]
+
+
+def test_queue_shows_distinguishable_risk_and_explains_its_numbers(app_client, demo_records):
+    """The demo's seeds all have risk > 0.99: shown with two decimals they all read 1.00
+    and priority 0.40, and the order looks arbitrary. Each number differs on the page and
+    the page says what each one means."""
+    client, q = app_client
+    _login(client)
+    for rec in demo_records:
+        assert q.enqueue(rec).queued
+    html = client.get("/").text
+    risks, priorities = _cells(html, 1), _cells(html, 2)
+    assert len(risks) == 5 and len(set(risks)) == 5, risks
+    assert len(set(priorities)) == 5, priorities
+    assert all(float(r) > 0.99 for r in risks)
+    legend = html.split('id="legend"', 1)[1].split("</dl>", 1)[0]
+    for term in ("risk", "priority", "originality", "quality"):
+        assert f"<dt>{term}</dt>" in legend, term
+    q.claim_next("alice")
+    review = client.get("/review").text  # the item alice holds
+    assert 'id="legend"' in review
+
+
+def test_technique_boxes_have_no_duplicates_and_a_key_each(app_client, demo_records):
+    """One box per technique (not both copied and copy, spinning and spun), each with
+    its own key, none of them a key that already decides (a, x, space, ?)."""
+    import re
+
+    client, q = app_client
+    _login(client)
+    rec = dict(demo_records[1])  # seed 001: spun, and copied from its source
+    rec["signals"] = {**rec["signals"], "spinning": 0.9, "copied": 0.9}
+    q.enqueue(rec)
+    q.claim_next("alice")
+    html = client.get("/review").text  # the item alice holds, with its technique boxes
+    boxes = re.findall(r'<input type="checkbox" name="technique" value="([^"]+)" data-key="([^"]+)"', html)
+    names = [n for n, _ in boxes]
+    keys = [k for _, k in boxes]
+    assert names and len(names) == len(set(names))
+    assert not {"copy", "spun"} & set(names) and {"copied", "spinning"} <= set(names)
+    assert len(keys) == len(names) == len(set(keys)) and not set(keys) & {"a", "x", " ", "?"}
+    assert all(f"<kbd>{k}</kbd>" in html for k in keys)
+    checked = re.findall(r'value="([^"]+)" data-key="[^"]+" checked', html)
+    assert {"copied", "spinning"} <= set(checked)

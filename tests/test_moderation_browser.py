@@ -110,6 +110,16 @@ def test_sign_in_triage_by_keyboard_undo_log_and_export(browser, site):
     second = _review_item(page)
     checked = page.locator("#techs input:checked").evaluate_all("els => els.map(e => e.value)")
     assert checked, "detected techniques come pre-ticked"
+    # every box has its own key, past the ninth too: each one toggles its box, twice back
+    boxes = page.locator("#techs input[name=technique]")
+    keys = boxes.evaluate_all("els => els.map(e => e.dataset.key)")
+    assert len(keys) > 9 and all(keys) and len(set(keys)) == len(keys)
+    for i, key in enumerate(keys):
+        before = boxes.nth(i).is_checked()
+        page.keyboard.press(key)
+        assert boxes.nth(i).is_checked() is not before, key
+        page.keyboard.press(key)
+        assert boxes.nth(i).is_checked() is before, key
     page.keyboard.press("x")  # reject the second with them
     page.wait_for_function(f"document.querySelector('#page-id').textContent !== {json.dumps(second)}")
     third = _review_item(page)

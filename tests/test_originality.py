@@ -139,7 +139,7 @@ def test_every_seed_names_the_reuters_source(big_index, seeds, seed):
     assert ext.features["orig_has_match"] == 1.0
     assert 0 < len(source["matched"]) <= 10
     for m in source["matched"]:  # offsets index doc.norm and the text is what is there
-        assert doc.norm[m["start"]:m["end"]] == m["text"] and m["text"].strip()
+        assert doc.norm[m["start"]:m["end"]][:300] == m["text"] and m["text"].strip()
     assert {s.signal for s in ext.evidence} == {"copied_from_source"}
     assert set(ext.features) == set(OriginalityExtractor.FEATURES)
 
@@ -556,3 +556,23 @@ def test_source_terms_tell_a_retelling_from_a_follow_up(tmp_path):
     assert np.array_equal(back["terms"], src.terms) and np.array_equal(back["pairs"], src.pairs)
     with pytest.raises(ValueError):
         unpack_sets(pack_sets(src)[:-4])
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_copied_from_source_evidence_is_cut_to_300_characters(tmp_path, seeds, seed_expectations,
+                                                              crlf):
+    """The README's contract for every evidence span: ``text`` is the span's text, cut to
+    300 characters (seed 000 copies its source whole, so its matched passages are longer);
+    with CRLF line ends the offsets are mapped back to the input and the cut still holds."""
+    from scoring.score import build_scorer
+
+    index = open_index(str(tmp_path / "idx"), create=True)
+    index.add([{"id": "src", "text": first_copy(seeds, seed_expectations)}])
+    text = seeds["000"].replace("\n", "\r\n") if crlf else seeds["000"]
+    rec = build_scorer(index=index).score(text, "000")
+    index.close()
+    spans = [e for e in rec["evidence"] if e["signal"] == "copied_from_source"]
+    assert spans and max(e["end"] - e["start"] for e in spans) > 300
+    for e in spans:
+        assert e["text"] == text[e["start"]:e["end"]][:300]
+    assert all(len(m["text"]) <= 300 for m in rec["source"]["matched"])

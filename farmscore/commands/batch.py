@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from features.document import DEFAULT_MAX_CHARS
+from features.base import DEFAULT_MAX_CHARS
 
 
 def register(subparsers) -> None:

@@ -66,21 +66,24 @@ def run_add(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
 
     err = stderr or sys.stderr
     location = args.index or default_index()
+    # the input first: a missing file must not leave a new, empty index directory behind
+    try:
+        fh = sys.stdin.buffer if args.jsonl == "-" else open(args.jsonl, "rb")
+    except OSError as exc:
+        print(f"farmscore index add: cannot read {args.jsonl}: {exc.strerror} "
+              "(check the path of --jsonl)", file=err)
+        return 2
     try:
         index = open_index(location, create=True)
     except IndexError_ as exc:
-        print(f"farmscore index: {exc}", file=err)
+        if fh is not sys.stdin.buffer:
+            fh.close()
+        print(f"farmscore index add: {exc}", file=err)
         return 2
     errors: list[tuple[int, str]] = []
     totals = {"added": 0, "duplicates": 0}
     t0 = time.monotonic()
     last_report = t0
-    try:
-        fh = sys.stdin.buffer if args.jsonl == "-" else open(args.jsonl, "rb")
-    except OSError as exc:
-        print(f"farmscore index: cannot read {args.jsonl}: {exc.strerror}", file=err)
-        index.close()
-        return 2
     try:
         batch: list[tuple[int, dict]] = []
         for lineno, rec in read_jsonl(fh, errors):

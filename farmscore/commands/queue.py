@@ -20,6 +20,8 @@ import json
 import sys
 from typing import TextIO
 
+from farmscore.args import bind, port
+
 
 def register(subparsers) -> None:
     """Add the ``queue`` command and its actions to a CLI's subparsers."""
@@ -35,7 +37,7 @@ def register(subparsers) -> None:
 
     s = actions.add_parser("serve", parents=[db], help="run the web app")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8400)
+    s.add_argument("--port", type=port, default=8400, help="TCP port (default 8400)")
     s.add_argument("--risk", type=float, default=None, help="queue threshold for POSTed texts")
     s.add_argument("--index", default=None, help="originality index for scoring POSTed texts")
     s.add_argument("--root-path", default="", help="URL prefix when behind a proxy")
@@ -96,9 +98,12 @@ def run_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"farmscore queue serve: {exc}", file=sys.stderr)
         return 2
+    sock = bind(args.host, args.port)  # a busy port is one line, before anything else
     app = queue_app.create_queue_app(args.db, risk_threshold=args.risk, lease_seconds=args.lease_seconds,
                                      scorer_factory=lambda: build_scorer(index=args.index))
-    uvicorn.run(app, host=args.host, port=args.port, root_path=args.root_path, **uvicorn_options())
+    config = uvicorn.Config(app, host=args.host, port=args.port, root_path=args.root_path,
+                            **uvicorn_options())
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
@@ -112,12 +117,19 @@ def run_import(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
     from scoring.score import build_scorer
 
     err = stderr or sys.stderr
-    q = _queue(args, risk_threshold=args.risk, scorer_factory=lambda: build_scorer(index=args.index))
+    # the input first: a missing file must not leave a new, empty database behind
     try:
         src = sys.stdin.buffer if args.jsonl == "-" else open(args.jsonl, "rb")
     except OSError as exc:
-        print(f"farmscore queue import: {exc}", file=err)
+        print(f"farmscore queue import: cannot read {args.jsonl}: {exc.strerror} "
+              "(check the path of --jsonl)", file=err)
         return 2
+    try:
+        q = _queue(args, risk_threshold=args.risk,
+                   scorer_factory=lambda: build_scorer(index=args.index))
+    except BaseException:
+        src.close()
+        raise
     totals = {"read": 0, "queued": 0, "below_threshold": 0, "duplicate": 0, "refused": 0}
     with src:
         # one bad line (not UTF-8, lone surrogates, NaN, deep nesting, a field the database

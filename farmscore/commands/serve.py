@@ -13,13 +13,15 @@ import os
 import shutil
 import tempfile
 
+from farmscore.args import CliError, bind, port
+
 
 def register(subparsers) -> None:
     """Add the ``serve`` command to the CLI's subparsers."""
     p = subparsers.add_parser("serve", help="run the scoring HTTP API (FastAPI + uvicorn)")
     p.add_argument("--host", default=os.environ.get("FARMSCORE_HOST", "127.0.0.1"),
                    help="interface to bind (default 127.0.0.1; 0.0.0.0 for all)")
-    p.add_argument("--port", type=int, default=int(os.environ.get("FARMSCORE_PORT", "8000")),
+    p.add_argument("--port", type=port, default=os.environ.get("FARMSCORE_PORT", "8000"),
                    help="TCP port (default 8000)")
     p.add_argument("--workers", type=int, default=int(os.environ.get("FARMSCORE_WORKERS", "1")),
                    help="worker processes (default 1; one per core for throughput)")
@@ -39,18 +41,17 @@ def run_serve(args: argparse.Namespace) -> int:
     from serving.settings import Settings
 
     if args.workers < 1:
-        print("farmscore serve: --workers must be >= 1")
-        return 2
+        raise CliError("--workers must be >= 1")
     if args.batch_processes is not None:
         if args.batch_processes < 0:
-            print("farmscore serve: --batch-processes must be >= 0")
-            return 2
+            raise CliError("--batch-processes must be >= 0")
         os.environ["FARMSCORE_BATCH_PROCESSES"] = str(args.batch_processes)  # the workers read it
     try:
         Settings.from_env()
     except ValueError as exc:
-        print(f"farmscore serve: {exc}")
-        return 2
+        raise CliError(f"{exc} (see the FARMSCORE_* variables in serving/settings.py)") from None
+    # a busy port: one line now, not a traceback from uvicorn (which binds it again below)
+    bind(args.host, args.port).close()
     tmp = None
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         tmp = tempfile.mkdtemp(prefix="farmscore-metrics-")

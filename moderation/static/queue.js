@@ -66,7 +66,7 @@
     if (busy || !review || !review.dataset.lease) return;
     const techniques = action === "reject" ? checkedTechniques() : [];
     if (action === "reject" && techniques.length === 0) {
-      say("Tick at least one technique (keys 1-9) to reject.", true);
+      say("Tick at least one technique (the key beside it) to reject.", true);
       return;
     }
     busy = true;
@@ -112,9 +112,12 @@
     help.hidden = show === undefined ? !help.hidden : !show;
   }
 
-  function toggleTechnique(n) {
-    const boxes = document.querySelectorAll("#techs input[name=technique]");
-    if (n >= 1 && n <= boxes.length) boxes[n - 1].checked = !boxes[n - 1].checked;
+  // each technique box carries its key (data-key: 1-9, 0, then q, w, ...): every box has one
+  function techniqueBox(key) {
+    for (const box of document.querySelectorAll("#techs input[name=technique]")) {
+      if (box.dataset.key && box.dataset.key === key) return box;
+    }
+    return null;
   }
 
   const onReviewPage = review && review.dataset.reviewing === "yes";
@@ -130,7 +133,10 @@
     else if (ev.key === "x") { ev.preventDefault(); decide("reject"); }
     else if (ev.key === " " || ev.code === "Space") { ev.preventDefault(); decide("skip"); }
     else if (ev.key === "Backspace") { ev.preventDefault(); undo(); }
-    else if (/^[1-9]$/.test(ev.key)) { ev.preventDefault(); toggleTechnique(Number(ev.key)); }
+    else {
+      const box = techniqueBox(ev.key);
+      if (box) { ev.preventDefault(); box.checked = !box.checked; }
+    }
   });
 
   document.addEventListener("click", (ev) => {
