@@ -68,3 +68,17 @@ def valid_id(pid: Any) -> bool:
 def binary_lines(stream) -> Iterable[bytes]:
     """The byte lines of a file object or text stream (``sys.stdin`` gives its buffer)."""
     return getattr(stream, "buffer", stream)
+
+
+def open_input(path: str, command: str, err) -> Any | None:
+    """The JSON Lines input ``path`` opened for bytes (``-``: standard input), or ``None``
+    after a one-line error on ``err``. Commands open their input before they create an index
+    or a database, so a missing file leaves nothing half-made behind."""
+    import sys
+
+    try:
+        return sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as exc:
+        print(f"farmscore {command}: cannot read {path}: {exc.strerror} "
+              "(check the path of --jsonl)", file=err)
+        return None

@@ -130,21 +130,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def serve(app, port: int | None = None) -> Iterator[str]:
-    """Run ``app`` with uvicorn in a thread on a free localhost port; yields its base URL."""
+def start_server(app, port: int | None = None, startup_timeout: float = 120.0,
+                 **config) -> tuple:
+    """Start ``app`` with uvicorn in a daemon thread on ``port`` (default: a free localhost
+    port) and wait until it serves; ``config`` goes to ``uvicorn.Config`` (log level
+    "critical" and lifespan "on" unless given). Returns ``(server, thread, port)``; stop it
+    with ``server.should_exit = True`` and ``thread.join()``."""
     import uvicorn
 
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+    config = {"log_level": "critical", "lifespan": "on", **config}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + startup_timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
+    return server, thread, port
+
+
+@contextmanager
+def serve(app, port: int | None = None) -> Iterator[str]:
+    """Run ``app`` with uvicorn in a thread on a free localhost port; yields its base URL."""
+    server, thread, port = start_server(app, port, startup_timeout=30, log_level="warning",
+                                        lifespan="off")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

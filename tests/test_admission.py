@@ -11,30 +11,19 @@ TCP, raw sockets holding bodies half sent, for the scoring API and the queue (bo
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 
-from moderation.testing import _drop_pg_schema, _new_pg_schema, free_port, pg_schemas  # noqa: F401
+from moderation.testing import _drop_pg_schema, _new_pg_schema, pg_schemas, start_server  # noqa: F401
 
 MB = 1_000_000
 PASSWORD = "correct horse 1"
 
 
 def _serve(app):
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
-                                        lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    return srv, thread, port
+    return start_server(app)
 
 
 @pytest.fixture(params=["api", "queue-sqlite", "queue-postgresql"])

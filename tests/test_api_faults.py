@@ -5,25 +5,14 @@ a reset). Real uvicorn over TCP, raw sockets, for the scoring API and the queue.
 from __future__ import annotations
 
 import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 
-from moderation.testing import free_port
+from moderation.testing import start_server
 
 
 def _serve(app):
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    return server, thread, port
+    return start_server(app, lifespan="auto")
 
 
 def _response(sock: socket.socket) -> tuple[int, dict, bytes]:

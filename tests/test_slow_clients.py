@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import select
 import socket
-import threading
 import time
 
 import pytest
 import uvicorn
 
-from moderation.testing import free_port
+from moderation.testing import start_server
 
 HEADER_TIMEOUT_S = 0.5
 CLIENT_PATIENCE_S = 30.0  # 60 times the server's limit: only a server that never cuts off fails
@@ -41,15 +40,8 @@ def server(request, tmp_path, monkeypatch):
         from moderation import create_queue_app
 
         app, ok = create_queue_app(f"sqlite:///{tmp_path / 'q.db'}", secret_key="s"), "/login"
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
-                                        lifespan="off", **uvicorn_options()))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
+    srv, thread, port = start_server(app, startup_timeout=60, lifespan="off",
+                                     **uvicorn_options())
     yield port, ok
     srv.should_exit = True
     thread.join(timeout=30)

@@ -474,8 +474,8 @@ def legit_ending(text: str, rng: random.Random, related_title: str) -> tuple[str
 
 
 #: Share of originals that also appear with a few lines of ordinary site chrome (a share
-#: bar, a photo credit, a navigation or legal line) around them, labelled clean; farm pages
-#: get such lines at the same rate, so that ordinary chrome tells neither way.
+#: bar, a photo credit, a navigation or legal line) around them, labelled clean. (Data set
+#: 12 gave farm pages such lines at the same rate too; see ``training.dataset``, version 13.)
 CHROME_PROB = 0.5
 
 
@@ -568,12 +568,6 @@ class Simulator:
                 for t in ORDER:
                     if t in techs:
                         text = TECHNIQUE_FUNCS[t](text, rng, page_kit)
-                # farms sit on sites with chrome too, as often as clean pages do: chrome on
-                # clean pages alone taught the model that a credit or share line means
-                # "clean" (seed 001's photo credit pulled its quality towards "ok")
-                frng = stable_rng("farm-chrome", a.id, str(k))
-                if kit.web.get("ordinary") and frng.random() < CHROME_PROB:
-                    text = with_chrome(text, frng, kit)
                 yield FarmPage(f"{a.id}#farm{k}", text, a.source, a.id, tuple(sorted(techs)), split,
                                families=fams)
 

@@ -62,16 +62,14 @@ def _flush(index, batch: list[tuple[int, dict]], totals: dict, errors: list) -> 
 def run_add(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
     """Exit code 0 when every line was added or already there, 1 when some were skipped,
     2 when the index or the file could not be opened."""
+    from farmscore.jsonl import open_input
     from originality import IndexError_, open_index
 
     err = stderr or sys.stderr
     location = args.index or default_index()
     # the input first: a missing file must not leave a new, empty index directory behind
-    try:
-        fh = sys.stdin.buffer if args.jsonl == "-" else open(args.jsonl, "rb")
-    except OSError as exc:
-        print(f"farmscore index add: cannot read {args.jsonl}: {exc.strerror} "
-              "(check the path of --jsonl)", file=err)
+    fh = open_input(args.jsonl, "index add", err)
+    if fh is None:
         return 2
     try:
         index = open_index(location, create=True)

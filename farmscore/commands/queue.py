@@ -112,17 +112,14 @@ def run_import(args: argparse.Namespace, stderr: TextIO | None = None) -> int:
     some lines were refused (reported with their line number), 2 when the file is missing."""
     from sqlalchemy.exc import DBAPIError
 
-    from farmscore.jsonl import iter_lines, valid_id
+    from farmscore.jsonl import iter_lines, open_input, valid_id
     from moderation.service import QueueError
     from scoring.score import build_scorer
 
     err = stderr or sys.stderr
     # the input first: a missing file must not leave a new, empty database behind
-    try:
-        src = sys.stdin.buffer if args.jsonl == "-" else open(args.jsonl, "rb")
-    except OSError as exc:
-        print(f"farmscore queue import: cannot read {args.jsonl}: {exc.strerror} "
-              "(check the path of --jsonl)", file=err)
+    src = open_input(args.jsonl, "queue import", err)
+    if src is None:
         return 2
     try:
         q = _queue(args, risk_threshold=args.risk,
