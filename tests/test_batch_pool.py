@@ -134,4 +134,5 @@ def test_helpers_exit_when_the_server_is_killed(tmp_path):
 def test_serve_refuses_a_negative_number_of_helpers():
     r = subprocess.run([sys.executable, "-m", "farmscore", "serve", "--batch-processes", "-1"],
                        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "--batch-processes must be >= 0" in r.stdout
+    # one line on stderr, like every CLI error (issue 18)
+    assert r.returncode == 2 and r.stderr.strip() == "farmscore serve: --batch-processes must be >= 0"
