@@ -169,12 +169,23 @@ def test_both_serve_commands_use_the_hardened_options(monkeypatch):
     from serving.tcp import uvicorn_options
 
     seen: list[dict] = []
+
+    class _Server:  # queue serve builds a Config and runs a Server on its bound socket
+        def __init__(self, config):
+            pass
+
+        def run(self, sockets=None):
+            for sock in sockets or ():
+                sock.close()
+
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.append(kw))
+    monkeypatch.setattr(uvicorn, "Config", lambda app, **kw: seen.append(kw))
+    monkeypatch.setattr(uvicorn, "Server", _Server)
     serve_cmd.run_serve(argparse.Namespace(workers=1, batch_processes=None, host="127.0.0.1",
-                                           port=1, log_level="critical", no_access_log=True))
+                                           port=0, log_level="critical", no_access_log=True))
     monkeypatch.setattr("moderation.app.create_queue_app", lambda *a, **k: object())
     queue_cmd.run_serve(argparse.Namespace(db="sqlite://", risk=None, lease_seconds=600, index=None,
-                                           host="127.0.0.1", port=1, root_path=""))
+                                           host="127.0.0.1", port=0, root_path=""))
     want = uvicorn_options()
     for kw in seen:
         assert {k: kw.get(k) for k in want} == want
