@@ -60,12 +60,6 @@ OOF_FOLDS = 4
 HELD_OUT_FAMILIES = ("spinner:distributional",)
 
 
-#: Feature prefixes a head may split on, if it is restricted (the rest get LightGBM
-#: ``feature_contri`` 0); none is, today. Restricting the originality head to derivation
-#: evidence alone (``orig_*``, ``spin_*``) was tried for 1.10.0 and cost the simulated
-#: rewrites' recall at 1 % FPR 0.93 -> 0.52 (BBC test): rewrites that keep little of their
-#: source's wording are told by their style too.
-HEAD_ONLY: dict[str, tuple[str, ...]] = {}
 #: Feature prefixes a head never splits on (LightGBM ``feature_contri`` 0).
 #: The originality head: not the line classifier's chrome summary (``bp_ml_*``: evidence of
 #: filler, not of copying; left to it, it called short wire items with an all-caps headline
@@ -74,7 +68,10 @@ HEAD_ONLY: dict[str, tuple[str, ...]] = {}
 #: "short" read as "copied" (type-token ratio, compression, sentence lengths, short lines:
 #: model 1.6.0's shortcut, back in 1.10.0's first training, whose originality head called
 #: 2 of 150 short Reuters wire items and 2 of the 400 held-out originals of
-#: ``training.eval_web_pages`` copies on them; without them, none).
+#: ``training.eval_web_pages`` copies on them; without them, none). Restricting it further,
+#: to derivation evidence alone (``orig_*``, ``spin_*``), was tried for 1.10.0 and cost the
+#: simulated rewrites' recall at 1 % FPR 0.93 -> 0.52 (BBC test, commit 74ee53f's model):
+#: rewrites that keep little of their source's wording are told by their style too.
 #: The quality head judges the filler on the page alone: never whether the index holds a
 #: source (``orig_*``; left to them it learnt that spun pages come with an index match, and
 #: discounted spinning on a page whose source is unknown), and spinning by its rates per 100
@@ -95,23 +92,14 @@ def model_names() -> list[str]:
     return list(current_schema().names) + derived_names()
 
 
-def head_uses(head: str, name: str) -> bool:
-    """Whether ``head`` may split on feature ``name`` (:data:`HEAD_ONLY`,
-    :data:`HEAD_EXCLUDED`)."""
-    only = HEAD_ONLY.get(head)
-    if only is not None and not name.startswith(only):
-        return False
-    return not name.startswith(HEAD_EXCLUDED.get(head, ()) or ("\0",))
-
-
 def head_params(head: str, names: list[str] | None = None) -> dict:
-    """``PARAMS`` with the features ``head`` may not use (of ``names``, default
+    """``PARAMS`` with the head's excluded features (of ``names``, default
     :func:`model_names`) given no split gain."""
-    names = names or model_names()
-    params = dict(PARAMS)
-    if head in HEAD_ONLY or head in HEAD_EXCLUDED:
-        params["feature_contri"] = [1.0 if head_uses(head, n) else 0.0 for n in names]
-    return params
+    excluded = HEAD_EXCLUDED.get(head, ())
+    if not excluded:
+        return PARAMS
+    return {**PARAMS, "feature_contri": [0.0 if n.startswith(excluded) else 1.0
+                                         for n in names or model_names()]}
 
 
 def with_outliers(data: dict) -> tuple[dict, "CleanOutliers"]:
@@ -333,7 +321,6 @@ def main(argv: list[str] | None = None) -> int:
                         "outliers": outliers.to_json()}} if outliers else {}),
         "params": PARAMS,
         "excluded_features": {h: list(p) for h, p in HEAD_EXCLUDED.items()},
-        "only_features": {h: list(p) for h, p in HEAD_ONLY.items()},
         "data": {s: len(d["pages"]) for s, d in data.items()},
     }
     oof = out_of_fold_clean(data, heads)
